@@ -1,0 +1,120 @@
+"""The book's functions: activations, softmax, cross-entropy and the numerical gradient.
+
+Shapes: `x` and `y` are (N, C) for a batch or (C,) for one sample; `t` holds class labels (N,) or
+one-hot rows (N, C). Every function keeps the float dtype it is given.
+"""
+import numpy as np
+
+from .validation import as_array, as_labels
+
+
+def sigmoid(x):
+    """sigmoid(x) = 1 / (1 + exp(-x)), computed as (1 + tanh(x / 2)) / 2 so it never overflows."""
+    x = np.asarray(x)
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def relu(x):
+    """relu(x) = max(0, x), element-wise."""
+    return np.maximum(x, 0)
+
+
+def softmax(x):
+    """softmax(x)_k = exp(x_k - max(x)) / sum_j exp(x_j - max(x)) over the last axis.
+
+    Subtracting the row maximum changes nothing mathematically and keeps exp from overflowing,
+    so scores of 1000 or 1e4 still give finite probabilities summing to 1.
+    """
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def log_softmax(x):
+    """log_softmax(x)_k = x_k - max(x) - log(sum_j exp(x_j - max(x))) over the last axis."""
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    shifted = x - x.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def one_hot(labels, num_classes=None, dtype=np.float64):
+    """One-hot rows (N, num_classes) from integer labels (N,); num_classes defaults to max + 1."""
+    labels = np.asarray(labels)
+    if num_classes is None:
+        if labels.size == 0:
+            raise ValueError("labels must not be empty when num_classes is not given")
+        num_classes = int(np.max(labels)) + 1
+    labels = as_labels(labels.reshape(-1), labels.size, num_classes, name="labels")
+    out = np.zeros((labels.size, num_classes), dtype=dtype)
+    out[np.arange(labels.size), labels] = 1
+    return out
+
+
+def _batch(y, t, y_name):
+    """The book's reshaping: a 1-D y is one sample; return (y as (N, C), labels as (N,))."""
+    y = as_array(y, y_name, ndim=(1, 2))
+    t_arr = np.asarray(t)
+    if y.ndim == 1:
+        y = y.reshape(1, -1)
+        # One sample: t is one label (a scalar or shape (1,)) or one one-hot row of shape (C,).
+        t_arr = t_arr.reshape(1, -1) if t_arr.size == y.shape[1] and y.shape[1] > 1 else t_arr.reshape(-1)
+    labels = as_labels(t_arr, len(y), y.shape[1], name="t")
+    return y, labels
+
+
+def cross_entropy(y, t):
+    """Cross-entropy error of probabilities y against targets t, the book's function exactly.
+
+    E = -sum_n log(y[n, t_n] + 1e-10) / N, returned as a Python float.
+    `y` holds probabilities, (N, C) or one sample (C,); `t` holds labels (N,) or one-hot rows
+    (N, C), which become labels by argmax. The 1e-10 guards log(0); it is the source material's
+    constant (the book's printed code uses 1e-7). For scores rather than probabilities use
+    `softmax_cross_entropy`, which never needs the constant.
+    """
+    y, labels = _batch(y, t, "y")
+    if y.min() < 0 or y.max() > 1:
+        raise ValueError(f"y must hold probabilities in [0, 1], got values in [{y.min()}, {y.max()}]; "
+                         "for raw scores use softmax_cross_entropy(x, t)")
+    n = y.shape[0]
+    return float(-np.sum(np.log(y[np.arange(n), labels] + 1e-10)) / n)
+
+
+def softmax_cross_entropy(x, t):
+    """Mean cross-entropy of softmax(x) against t, fused through log_softmax: -mean_n log_softmax(x)[n, t_n].
+
+    Finite for any finite scores `x` (N, C) or (C,). Equals cross_entropy(softmax(x), t) wherever the
+    true-class probability is well above 1e-10; below that the book's version is capped at
+    -log(1e-10) = 23.03 while this one keeps growing, so its gradient never vanishes.
+    """
+    x, labels = _batch(x, t, "x")
+    n = x.shape[0]
+    return float(-np.sum(log_softmax(x)[np.arange(n), labels]) / n)
+
+
+def numerical_gradient(f, x, h=1e-4):
+    """Central differences, as the book: df/dx_i = (f(x + h e_i) - f(x - h e_i)) / (2h), h = 1e-4.
+
+    `f` is called with `x` itself after changing one entry in place (the entry is restored), so
+    `f` may ignore its argument and read shared arrays, as the book's networks do.
+    Returns an array shaped and typed like `x`. Use float64: in float32, h = 1e-4 loses most digits.
+    """
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"x must be a float numpy array that f reads, got {type(x).__name__}"
+                        + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else ""))
+    grad = np.zeros_like(x)
+    flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)
+    if not np.shares_memory(flat_x, x):
+        raise ValueError("x must be contiguous so that changing it in place is seen by f")
+    for i in range(flat_x.size):
+        original = flat_x[i]
+        flat_x[i] = original + h
+        f_plus = f(x)
+        flat_x[i] = original - h
+        f_minus = f(x)
+        flat_x[i] = original
+        flat_grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad

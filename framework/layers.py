@@ -1,0 +1,226 @@
+"""Layers in the book's style: `forward(x, train=True)` and `backward(dout) -> dx`.
+
+Every layer holds `params` and `grads`, two dicts with the same keys (empty for layers without
+parameters); `backward` fills `grads` and never writes into `dout`. Shapes: x is (N, D).
+"""
+import numpy as np
+
+from .functions import log_softmax, sigmoid
+from .validation import as_labels, check_number
+
+
+class Layer:
+    """What every layer shares: empty `params`/`grads`, a train/eval switch argument, a repr."""
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+
+    def forward(self, x, train=True):
+        raise NotImplementedError
+
+    def backward(self, dout):
+        raise NotImplementedError
+
+    @property
+    def parameter_count(self):
+        return sum(p.size for p in self.params.values())
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Affine(Layer):
+    """Fully connected: out = x @ W + b.
+
+    W is (D, M), b is (M,). Input of any trailing shape (N, ...) is flattened to (N, D) and
+    backward restores it. Backward: dx = dout @ W.T, dW = x.T @ dout, db = sum_n dout.
+    """
+
+    def __init__(self, W, b):
+        super().__init__()
+        W, b = np.asarray(W), np.asarray(b)
+        if W.ndim != 2 or b.shape != (W.shape[1],):
+            raise ValueError(f"Affine needs W of shape (D, M) and b of shape (M,), got W {W.shape} and b {b.shape}")
+        if W.dtype != b.dtype or W.dtype.kind != "f":
+            raise TypeError(f"W and b must share one float dtype, got {W.dtype} and {b.dtype}")
+        self.params = {"W": W, "b": b}
+        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
+        self.x = None
+        self.x_shape = None
+
+    def forward(self, x, train=True):
+        W, b = self.params["W"], self.params["b"]
+        self.x_shape = x.shape
+        x = x.reshape(len(x), -1)
+        if x.shape[1] != W.shape[0]:
+            raise ValueError(f"x must have {W.shape[0]} features per sample for this Affine layer, "
+                             f"got shape {self.x_shape}")
+        self.x = x
+        return x @ W + b
+
+    def backward(self, dout):
+        W = self.params["W"]
+        # Writing into the existing gradient arrays saves two allocations per batch.
+        np.matmul(self.x.T, dout, out=self.grads["W"])
+        np.sum(dout, axis=0, out=self.grads["b"])
+        return (dout @ W.T).reshape(self.x_shape)
+
+    def __repr__(self):
+        d, m = self.params["W"].shape
+        return f"Affine({d} -> {m}, dtype={self.params['W'].dtype})"
+
+
+class ReLU(Layer):
+    """out = max(0, x); backward: dx = dout where x > 0, else 0."""
+
+    def forward(self, x, train=True):
+        self.positive = x > 0
+        return x * self.positive
+
+    def backward(self, dout):
+        return dout * self.positive
+
+
+class Sigmoid(Layer):
+    """out = 1 / (1 + exp(-x)); backward: dx = dout * out * (1 - out)."""
+
+    def forward(self, x, train=True):
+        self.out = sigmoid(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * self.out * (1.0 - self.out)
+
+
+class Tanh(Layer):
+    """out = tanh(x); backward: dx = dout * (1 - out**2)."""
+
+    def forward(self, x, train=True):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * (1.0 - self.out * self.out)
+
+
+class Identity(Layer):
+    """out = x; backward: dx = dout. (scikit-learn's "identity" activation.)"""
+
+    def forward(self, x, train=True):
+        return x
+
+    def backward(self, dout):
+        return dout
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, out = x * mask / (1 - ratio) with mask ~ Bernoulli(1 - ratio).
+
+    At inference (train=False) it is the identity. The book scales at inference instead
+    (out = x * (1 - ratio)); both give the same expected output. `seed` is an int, None or a
+    numpy.random.Generator (a network shares its own Generator with all its Dropout layers).
+    """
+
+    def __init__(self, ratio=0.5, seed=None):
+        super().__init__()
+        check_number(ratio, "ratio", low=0, high=1, high_open=True)
+        self.ratio = ratio
+        self.rng = np.random.default_rng(seed)
+        self.scaled_mask = None
+
+    def forward(self, x, train=True):
+        if not train or self.ratio == 0:
+            self.scaled_mask = None
+            return x
+        keep = self.rng.random(x.shape, dtype=x.dtype) >= self.ratio
+        self.scaled_mask = keep * x.dtype.type(1.0 / (1.0 - self.ratio))
+        return x * self.scaled_mask
+
+    def backward(self, dout):
+        return dout if self.scaled_mask is None else dout * self.scaled_mask
+
+    def __repr__(self):
+        return f"Dropout(ratio={self.ratio})"
+
+
+class BatchNormalization(Layer):
+    """Batch normalization: out = gamma * (x - mean) / sqrt(var + eps) + beta.
+
+    Training uses the batch's mean and (biased) variance and updates the running statistics,
+    running = momentum * running + (1 - momentum) * batch; inference (train=False) uses them.
+    The book keeps the biased running variance, as here; PyTorch keeps the unbiased one. eps is
+    PyTorch's 1e-5 (the book's code uses 1e-6). Backward, with xn the normalized input:
+    dbeta = sum dout, dgamma = sum dout * xn,
+    dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / sqrt(var + eps), dxn = gamma * dout.
+    """
+
+    def __init__(self, gamma, beta, momentum=0.9, eps=1e-5, running_mean=None, running_var=None):
+        super().__init__()
+        gamma, beta = np.asarray(gamma), np.asarray(beta)
+        if gamma.ndim != 1 or beta.shape != gamma.shape:
+            raise ValueError(f"gamma and beta must be 1-D of one shape, got {gamma.shape} and {beta.shape}")
+        check_number(momentum, "momentum", low=0, high=1)
+        check_number(eps, "eps", low=0, low_open=True)
+        self.momentum, self.eps = momentum, eps
+        self.params = {"gamma": gamma, "beta": beta}
+        self.grads = {"gamma": np.zeros_like(gamma), "beta": np.zeros_like(beta)}
+        # Running statistics are state, not parameters: no optimizer touches them.
+        self.buffers = {
+            "running_mean": np.zeros_like(gamma) if running_mean is None else np.asarray(running_mean, gamma.dtype),
+            "running_var": np.ones_like(gamma) if running_var is None else np.asarray(running_var, gamma.dtype),
+        }
+
+    def forward(self, x, train=True):
+        self.x_shape = x.shape
+        x = x.reshape(len(x), -1)
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if x.shape[1] != gamma.shape[0]:
+            raise ValueError(f"x must have {gamma.shape[0]} features for this BatchNormalization, got shape {self.x_shape}")
+        if train:
+            mean = x.mean(axis=0)
+            var = x.var(axis=0)
+            m = self.momentum
+            self.buffers["running_mean"] *= m
+            self.buffers["running_mean"] += (1 - m) * mean
+            self.buffers["running_var"] *= m
+            self.buffers["running_var"] += (1 - m) * var
+        else:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        self.inv_std = 1.0 / np.sqrt(var + x.dtype.type(self.eps))
+        self.xn = (x - mean) * self.inv_std
+        return (gamma * self.xn + beta).reshape(self.x_shape)
+
+    def backward(self, dout):
+        dout = dout.reshape(len(dout), -1)
+        xn = self.xn
+        self.grads["beta"][...] = dout.sum(axis=0)
+        self.grads["gamma"][...] = (dout * xn).sum(axis=0)
+        dxn = self.params["gamma"] * dout
+        dx = (dxn - dxn.mean(axis=0) - xn * (dxn * xn).mean(axis=0)) * self.inv_std
+        return dx.reshape(self.x_shape)
+
+    def __repr__(self):
+        return f"BatchNormalization({self.params['gamma'].shape[0]}, momentum={self.momentum}, eps={self.eps})"
+
+
+class SoftmaxCrossEntropy(Layer):
+    """Softmax followed by the cross-entropy loss (the book's SoftmaxWithLoss), fused and stable.
+
+    forward(x, t): loss = -mean_n log_softmax(x)[n, t_n] with x scores (N, C) and t labels (N,)
+    or one-hot (N, C). backward(dout=1.0): dx = dout * (softmax(x) - onehot(t)) / N.
+    """
+
+    def forward(self, x, t):
+        n, num_classes = x.shape
+        self.t = as_labels(t, n, num_classes, name="t")
+        log_y = log_softmax(x)
+        self.y = np.exp(log_y)
+        return float(-log_y[np.arange(n), self.t].sum() / n)
+
+    def backward(self, dout=1.0):
+        n = len(self.t)
+        dx = self.y.copy()
+        dx[np.arange(n), self.t] -= 1
+        dx *= dout / n
+        return dx

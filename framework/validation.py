@@ -1,0 +1,125 @@
+"""Input checks shared by every public entry point, so each check is written once.
+
+Every error names the argument, what was expected and what was received.
+"""
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def check_dtype(dtype, name="dtype"):
+    """Return `dtype` as numpy.float32 or numpy.float64, or raise ValueError."""
+    try:
+        resolved = np.dtype(dtype).type
+    except TypeError:
+        resolved = None
+    if resolved not in FLOAT_DTYPES:
+        raise ValueError(f"{name} must be numpy.float32 or numpy.float64, got {dtype!r}")
+    return resolved
+
+
+def as_array(x, name, dtype=None, ndim=None):
+    """Convert `x` to a finite, non-empty float array of `dtype` (or keep its float dtype).
+
+    Integer and boolean input is converted to `dtype` (float64 when no dtype is given).
+    """
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be a numeric array, got a {type(x).__name__}")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} must be a numeric array of equal-length rows ({exc})") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    elif arr.dtype.kind != "f" or arr.dtype.type not in FLOAT_DTYPES:
+        arr = arr.astype(np.float64)
+    if ndim is not None and arr.ndim not in ((ndim,) if isinstance(ndim, int) else ndim):
+        raise ValueError(f"{name} must be {_ndim_text(ndim)}, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(f"{name} must be finite, got {bad} NaN or infinite value(s)")
+    return arr
+
+
+def _ndim_text(ndim):
+    if isinstance(ndim, int):
+        ndim = (ndim,)
+    return " or ".join(f"{d}-D" for d in ndim)
+
+
+def as_labels(t, n_samples, num_classes, name="t"):
+    """Return class labels as an int64 array of shape (n_samples,).
+
+    `t` is either labels of shape (N,) with integer values in [0, num_classes), or one-hot rows of
+    shape (N, num_classes), which become labels by argmax after checking they are one-hot.
+    """
+    if isinstance(t, (str, bytes)):
+        raise TypeError(f"{name} must be integer class labels or one-hot rows, got a {type(t).__name__}")
+    t = np.asarray(t)
+    if t.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be integer class labels or one-hot rows, got dtype {t.dtype}")
+    if t.ndim == 2 and t.shape[1] == num_classes and num_classes > 1:
+        t = _one_hot_to_labels(t, name)
+    elif t.ndim == 2 and t.shape[1] == 1:
+        raise ValueError(f"{name} must be labels of shape ({n_samples},) or one-hot of shape "
+                         f"({n_samples}, {num_classes}), got a column of shape {t.shape}; use {name}.ravel()")
+    elif t.ndim != 1:
+        raise ValueError(f"{name} must be labels of shape ({n_samples},) or one-hot of shape "
+                         f"({n_samples}, {num_classes}), got shape {t.shape}")
+    if len(t) != n_samples:
+        raise ValueError(f"{name} must have one entry per sample: expected {n_samples}, got {len(t)}")
+    if t.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if t.dtype.kind == "f":
+        if not np.isfinite(t).all():
+            raise ValueError(f"{name} must hold integer class labels, got NaN or infinite values")
+        fractional = t[t != np.round(t)]
+        if fractional.size:
+            raise ValueError(f"{name} must hold integer class labels, got non-integer value {fractional[0]!r}")
+    labels = t.astype(np.int64, copy=False)
+    low, high = labels.min(), labels.max()
+    if low < 0 or high >= num_classes:
+        bad = low if low < 0 else high
+        hint = " (labels that start at 1? subtract 1)" if low >= 1 and high == num_classes else ""
+        raise ValueError(f"{name} must hold labels in [0, {num_classes - 1}], got {bad}{hint}")
+    return labels
+
+
+def _one_hot_to_labels(t, name):
+    """Argmax of one-hot rows, after checking each row holds a single 1 and zeros elsewhere."""
+    is_binary = (t == 0) | (t == 1)
+    ones = (t == 1).sum(axis=1)
+    bad_rows = np.flatnonzero(~is_binary.all(axis=1) | (ones != 1))
+    if bad_rows.size:
+        row = bad_rows[0]
+        raise ValueError(f"{name} looks one-hot (shape {t.shape}) but row {row} is {t[row].tolist()}, "
+                         "expected a single 1 and zeros elsewhere")
+    return t.argmax(axis=1)
+
+
+def check_number(value, name, low=None, high=None, low_open=False, high_open=False, integer=False):
+    """Check that `value` is a real number (an int if `integer`) inside the given bounds."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "an integer" if integer else "a number"
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+    if not integer and not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and (value >= high if high_open else value > high):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
+    # Plain Python numbers: a numpy float64 scalar would upcast float32 arrays it multiplies.
+    return int(value) if integer else float(value)
+
+
+def check_choice(value, name, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value

@@ -1,0 +1,133 @@
+"""Every layer's backward against central differences in float64."""
+import numpy as np
+import pytest
+
+from conftest import rel_error
+from framework.functions import numerical_gradient, one_hot, softmax
+from framework.layers import Affine, BatchNormalization, Dropout, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
+
+
+def check_layer(layer, x, rng, tol=1e-6):
+    """L = sum(forward(x) * dout) for a random dout; compare dL/dx and dL/dparams both ways."""
+    rng_state = layer.rng.bit_generator.state if hasattr(layer, "rng") else None
+    out = layer.forward(x, train=True)
+    dout = rng.normal(size=out.shape)
+    dout_before = dout.copy()
+    x_before = x.copy()
+
+    def loss(_):
+        if rng_state is not None:  # the same dropout mask for every evaluation
+            layer.rng.bit_generator.state = rng_state
+        return float(np.sum(layer.forward(x, train=True) * dout))
+
+    loss(None)  # forward once more from the saved state, so backward uses that mask
+    dx = layer.backward(dout)
+    analytic = {key: value.copy() for key, value in layer.grads.items()}
+    np.testing.assert_array_equal(dout, dout_before)  # backward never writes into dout
+    assert dx.shape == x.shape
+    assert rel_error(dx, numerical_gradient(loss, x)) < tol
+    np.testing.assert_array_equal(x, x_before)
+    assert set(layer.params) == set(layer.grads)
+    for key, param in layer.params.items():
+        assert rel_error(analytic[key], numerical_gradient(loss, param)) < tol, key
+
+
+def away_from_zero(x):
+    """Keep inputs of ReLU farther from its kink than the finite-difference step."""
+    return np.where(np.abs(x) < 0.01, 0.1, x)
+
+
+def test_affine_gradients(rng):
+    check_layer(Affine(rng.normal(size=(4, 3)), rng.normal(size=3)), rng.normal(size=(5, 4)), rng)
+
+
+def test_affine_flattens_trailing_shape(rng):
+    layer = Affine(rng.normal(size=(6, 2)), np.zeros(2))
+    x = rng.normal(size=(3, 2, 3))
+    out = layer.forward(x)
+    np.testing.assert_allclose(out, x.reshape(3, 6) @ layer.params["W"])
+    check_layer(layer, x, rng)
+
+
+@pytest.mark.parametrize("make", [ReLU, Sigmoid, Tanh])
+def test_activation_gradients(make, rng):
+    check_layer(make(), away_from_zero(rng.normal(size=(4, 5))), rng)
+
+
+def test_relu_and_sigmoid_values():
+    x = np.array([[-1.0, 0.0, 2.0]])
+    np.testing.assert_array_equal(ReLU().forward(x), [[0, 0, 2]])
+    np.testing.assert_allclose(Sigmoid().forward(x), 1 / (1 + np.exp(-x)))
+    np.testing.assert_allclose(Tanh().forward(x), np.tanh(x))
+
+
+def test_dropout_gradients_with_fixed_seed(rng):
+    check_layer(Dropout(0.3, seed=7), rng.normal(size=(6, 5)), rng)
+
+
+def test_dropout_is_inverted_and_identity_at_inference():
+    layer = Dropout(0.25, seed=0)
+    x = np.ones((2000, 50))
+    out = layer.forward(x, train=True)
+    kept = out != 0
+    np.testing.assert_allclose(out[kept], 1 / 0.75)
+    assert abs(kept.mean() - 0.75) < 0.01
+    assert abs(out.mean() - 1.0) < 0.02  # same expected value as the input
+    assert layer.forward(x, train=False) is x
+    with pytest.raises(ValueError, match="ratio must be < 1"):
+        Dropout(1.0)
+
+
+@pytest.mark.parametrize("shape", [(8, 4), (6, 2, 2)])
+def test_batchnorm_gradients(shape, rng):
+    features = int(np.prod(shape[1:]))
+    layer = BatchNormalization(rng.normal(size=features) + 1, rng.normal(size=features))
+    check_layer(layer, rng.normal(size=shape) * 3 + 1, rng, tol=1e-5)
+
+
+def test_batchnorm_train_and_inference_statistics(rng):
+    layer = BatchNormalization(np.ones(3), np.zeros(3), momentum=0.9)
+    x = rng.normal(size=(50, 3)) * 2 + 5
+    out = layer.forward(x, train=True)
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(out.std(axis=0), 1, rtol=1e-5)
+    np.testing.assert_allclose(layer.buffers["running_mean"], 0.1 * x.mean(axis=0))
+    np.testing.assert_allclose(layer.buffers["running_var"], 0.9 + 0.1 * x.var(axis=0))
+    inference = layer.forward(x, train=False)
+    expected = (x - layer.buffers["running_mean"]) / np.sqrt(layer.buffers["running_var"] + 1e-5)
+    np.testing.assert_allclose(inference, expected)
+
+
+def test_softmax_cross_entropy_layer_gradient_and_targets(rng):
+    layer = SoftmaxCrossEntropy()
+    x = rng.normal(size=(5, 4))
+    labels = rng.integers(0, 4, size=5)
+    loss = layer.forward(x, labels)
+    dx = layer.backward()
+    np.testing.assert_allclose(dx, (softmax(x) - one_hot(labels, 4)) / 5, rtol=1e-12)
+    numeric = numerical_gradient(lambda _: layer.forward(x, labels), x)
+    assert rel_error(dx, numeric) < 1e-6
+    assert layer.forward(x, one_hot(labels, 4)) == loss
+    np.testing.assert_array_equal(layer.backward(2.0), 2 * dx)
+
+
+def test_layers_keep_float32(rng):
+    x = rng.normal(size=(4, 3)).astype(np.float32)
+    layers = [Affine(rng.normal(size=(3, 3)).astype(np.float32), np.zeros(3, np.float32)), ReLU(), Sigmoid(),
+              Tanh(), Dropout(0.5, seed=0), BatchNormalization(np.ones(3, np.float32), np.zeros(3, np.float32))]
+    for layer in layers:
+        out = layer.forward(x)
+        assert out.dtype == np.float32, layer
+        assert layer.backward(np.ones_like(out)).dtype == np.float32, layer
+        for grad in layer.grads.values():
+            assert grad.dtype == np.float32
+    loss_layer = SoftmaxCrossEntropy()
+    loss_layer.forward(x, [0, 1, 2, 0])
+    assert loss_layer.backward().dtype == np.float32
+
+
+def test_reprs_name_the_layer(rng):
+    assert repr(Affine(np.zeros((3, 2)), np.zeros(2))) == "Affine(3 -> 2, dtype=float64)"
+    assert repr(Dropout(0.2)) == "Dropout(ratio=0.2)"
+    assert repr(ReLU()) == "ReLU()"
+    assert "BatchNormalization(4" in repr(BatchNormalization(np.ones(4), np.zeros(4)))
