@@ -1,0 +1,281 @@
+"""Networks: `Sequential` chains layers and a loss; `MLP` builds the book's multilayer net.
+
+Parameters are named as in the book: W1, b1, W2, b2, ... for the Affine layers in order and
+gamma1, beta1, ... for the BatchNormalization layers in order.
+"""
+from collections.abc import MutableMapping
+
+import numpy as np
+
+from . import functions
+from .layers import Affine, BatchNormalization, Dropout, Identity, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
+from .validation import as_array, as_labels, check_choice, check_dtype, check_number
+
+ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "identity": Identity}
+
+
+class ArrayView(MutableMapping):
+    """A dict view over the layers' arrays under the book's names ('W1', 'b1', ...).
+
+    Reading gives the layer's own array, so updating it in place updates the model; assigning
+    copies the new values into that array (its shape and dtype must match).
+    """
+
+    def __init__(self, network, attribute):
+        self._network, self._attribute = network, attribute
+
+    def _places(self):
+        return self._network._named(self._attribute)
+
+    def __getitem__(self, key):
+        layer_dict, name = self._places()[key]
+        return layer_dict[name]
+
+    def __setitem__(self, key, value):
+        target = self[key]
+        if value is target:  # `params[key] -= step` already changed the array in place
+            return
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(f"{self._attribute}[{key!r}] must have shape {target.shape}, got {value.shape}")
+        target[...] = value
+
+    def __delitem__(self, key):
+        raise TypeError(f"cannot remove {key!r}: the network's parameters follow its layers")
+
+    def __iter__(self):
+        return iter(self._places())
+
+    def __len__(self):
+        return len(self._places())
+
+    def __repr__(self):
+        return "{" + ", ".join(f"{k!r}: array{v.shape}" for k, v in self.items()) + "}"
+
+
+class Sequential:
+    """Layers applied in order, then a loss layer (SoftmaxCrossEntropy by default).
+
+    `weight_decay` (lambda) adds 0.5 * lambda * sum(W**2) over every Affine weight to the loss and
+    lambda * W to its gradient; biases and BatchNormalization parameters are not decayed.
+    """
+
+    def __init__(self, layers, loss=None, weight_decay=0.0):
+        self.layers = list(layers)
+        if not self.layers:
+            raise ValueError("layers must hold at least one layer, got an empty list")
+        self.loss_layer = SoftmaxCrossEntropy() if loss is None else loss
+        self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
+        self.params = ArrayView(self, "params")
+        self.grads = ArrayView(self, "grads")
+
+    # -- naming ---------------------------------------------------------------------------------
+    def _named(self, attribute):
+        """{'W1': (layer.params, 'W'), ...}: each key numbered by how many layers had it before."""
+        places, counts = {}, {}
+        for layer in self.layers:
+            for name in getattr(layer, attribute, {}):
+                counts[name] = counts.get(name, 0) + 1
+                places[f"{name}{counts[name]}"] = (getattr(layer, attribute), name)
+        return places
+
+    @property
+    def buffers(self):
+        """Non-trainable state (BatchNormalization's running statistics) under 'running_mean1', ..."""
+        return ArrayView(self, "buffers")
+
+    @property
+    def dtype(self):
+        for value in self.params.values():
+            return value.dtype.type
+        return np.float64
+
+    @property
+    def input_size(self):
+        first = next((layer for layer in self.layers if isinstance(layer, Affine)), None)
+        return None if first is None else first.params["W"].shape[0]
+
+    @property
+    def output_size(self):
+        last = next((layer for layer in reversed(self.layers) if isinstance(layer, Affine)), None)
+        return None if last is None else last.params["W"].shape[1]
+
+    @property
+    def parameter_count(self):
+        return sum(v.size for v in self.params.values())
+
+    # -- forward and backward -------------------------------------------------------------------
+    def _check_x(self, x):
+        x = as_array(x, "x", dtype=self.dtype)
+        if x.ndim == 1:
+            raise ValueError(f"x must be a batch of shape (N, {self.input_size}), got shape {x.shape}; "
+                             "for one sample use x.reshape(1, -1)")
+        features = int(np.prod(x.shape[1:]))
+        if self.input_size is not None and features != self.input_size:
+            raise ValueError(f"x must have {self.input_size} features per sample, got shape {x.shape}")
+        return x
+
+    def predict(self, x, train=False):
+        """Scores (N, C) before softmax; x is (N, D), converted once to the network's dtype."""
+        x = self._check_x(x)
+        return self._forward(x, train)
+
+    def _forward(self, x, train):
+        for layer in self.layers:
+            x = layer.forward(x, train=train)
+        return x
+
+    def predict_proba(self, x):
+        """Class probabilities softmax(predict(x)), (N, C)."""
+        return functions.softmax(self.predict(x))
+
+    def _decay_term(self):
+        if not self.weight_decay:
+            return 0.0
+        return 0.5 * self.weight_decay * sum(float(np.sum(W * W)) for W in self._weights())
+
+    def _weights(self):
+        return [layer.params["W"] for layer in self.layers if isinstance(layer, Affine)]
+
+    def loss(self, x, t, train=True):
+        """Mean loss of the batch plus the weight-decay term, as a float."""
+        x = self._check_x(x)
+        return self._loss(x, t, train)
+
+    def _loss(self, x, t, train=True):
+        scores = self._forward(x, train)
+        self.last_scores = scores
+        return self.loss_layer.forward(scores, t) + self._decay_term()
+
+    def backward(self, dout=1.0):
+        """Backpropagate from the last `loss` call; fills every layer's grads; returns dL/dx."""
+        dout = self.loss_layer.backward(dout)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        if self.weight_decay:
+            for layer in self.layers:
+                if isinstance(layer, Affine):
+                    layer.grads["W"] += self.weight_decay * layer.params["W"]
+        return dout
+
+    def gradient(self, x, t):
+        """Gradients of loss(x, t) by backpropagation: a new dict with the keys of `params`."""
+        self.loss(x, t, train=True)
+        self.backward()
+        return {key: value.copy() for key, value in self.grads.items()}
+
+    def numerical_gradient(self, x, t):
+        """Gradients of loss(x, t) by central differences (slow; for checking `gradient`).
+
+        Each evaluation sees the same dropout masks and the same BatchNormalization running
+        statistics: random generators and buffers are restored before each one and at the end,
+        so a following `gradient(x, t)` call draws the masks used here.
+        """
+        x = self._check_x(x)
+        generators = {id(layer.rng): layer.rng for layer in self.layers if hasattr(layer, "rng")}
+        rng_states = {key: rng.bit_generator.state for key, rng in generators.items()}
+        buffers = {key: value.copy() for key, value in self.buffers.items()}
+
+        def restore():
+            for key, rng in generators.items():
+                rng.bit_generator.state = rng_states[key]
+            for key, value in buffers.items():
+                self.buffers[key] = value
+
+        def f(_):
+            restore()
+            return self._loss(x, t, train=True)
+
+        grads = {key: functions.numerical_gradient(f, param) for key, param in self.params.items()}
+        restore()
+        return grads
+
+    def accuracy(self, x, t, batch_size=2048):
+        """Fraction of samples whose highest score is the true class (inference mode)."""
+        x = self._check_x(x)
+        labels = as_labels(t, len(x), self.output_size, name="t")
+        correct = 0
+        for start in range(0, len(x), batch_size):
+            scores = self._forward(x[start:start + batch_size], train=False)
+            correct += int(np.sum(scores.argmax(axis=1) == labels[start:start + batch_size]))
+        return correct / len(x)
+
+    # -- display --------------------------------------------------------------------------------
+    def summary(self, print_fn=print):
+        """Print each layer with its output shape and parameter count, and the totals."""
+        shape = (None, self.input_size)
+        x = np.zeros((1, self.input_size), dtype=self.dtype)
+        rows = []
+        for layer in self.layers:
+            x = layer.forward(x, train=False)
+            rows.append((repr(layer), str((None,) + x.shape[1:]), f"{layer.parameter_count:,}"))
+        header = ("Layer", "Output shape", "Params")
+        widths = [max(len(r[i]) for r in rows + [header]) for i in range(3)]
+        line = "  ".join("{:<%d}" % w for w in widths)
+        print_fn(line.format(*header))
+        print_fn("-" * (sum(widths) + 4))
+        for row in rows:
+            print_fn(line.format(*row))
+        print_fn("-" * (sum(widths) + 4))
+        print_fn(f"Total params: {self.parameter_count:,} (input {shape[1]}, dtype {np.dtype(self.dtype).name})")
+
+    def __repr__(self):
+        inner = ",\n".join(f"  {layer!r}" for layer in self.layers)
+        return f"{type(self).__name__}([\n{inner}\n], loss={type(self.loss_layer).__name__}(), params={self.parameter_count:,})"
+
+
+class MLP(Sequential):
+    """The book's MultiLayerNet and MultiLayerNetExtend in one.
+
+    For each hidden size: Affine -> [BatchNormalization] -> activation -> [Dropout]; then a last
+    Affine to `output_size` scores and SoftmaxCrossEntropy. Weights ~ N(0, std^2) with
+    std = sqrt(2 / fan_in) for "he", sqrt(1 / fan_in) for "xavier" (the book's), or a given float;
+    biases start at 0. One Generator made from `seed` draws the weights and every dropout mask.
+    """
+
+    def __init__(self, input_size, hidden_sizes, output_size, activation="relu", weight_init="he",
+                 weight_decay=0.0, dropout=0.0, batchnorm=False, seed=None, dtype=np.float64):
+        check_number(input_size, "input_size", low=1, integer=True)
+        check_number(output_size, "output_size", low=1, integer=True)
+        if isinstance(hidden_sizes, (int, np.integer)):
+            hidden_sizes = [hidden_sizes]
+        hidden_sizes = list(hidden_sizes)
+        for size in hidden_sizes:
+            check_number(size, "hidden_sizes entries", low=1, integer=True)
+        check_choice(activation, "activation", tuple(ACTIVATIONS))
+        if isinstance(weight_init, str):
+            check_choice(weight_init, "weight_init", ("he", "xavier"))
+        else:
+            check_number(weight_init, "weight_init", low=0, low_open=True)
+        check_number(dropout, "dropout", low=0, high=1, high_open=True)
+        dtype = check_dtype(dtype)
+        self.config = dict(input_size=int(input_size), hidden_sizes=[int(s) for s in hidden_sizes],
+                           output_size=int(output_size), activation=activation, weight_init=weight_init,
+                           weight_decay=weight_decay, dropout=dropout, batchnorm=bool(batchnorm),
+                           seed=seed, dtype=np.dtype(dtype).name)
+        self.rng = np.random.default_rng(seed)
+        sizes = [input_size] + hidden_sizes + [output_size]
+        layers = []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Affine(self._init_weight(fan_in, fan_out, weight_init, dtype), np.zeros(fan_out, dtype)))
+            if i == len(sizes) - 2:
+                break
+            if batchnorm:
+                layers.append(BatchNormalization(np.ones(fan_out, dtype), np.zeros(fan_out, dtype)))
+            layers.append(ACTIVATIONS[activation]())
+            if dropout:
+                layers.append(Dropout(dropout, seed=self.rng))
+        super().__init__(layers, weight_decay=weight_decay)
+
+    def _init_weight(self, fan_in, fan_out, weight_init, dtype):
+        if weight_init == "he":
+            std = np.sqrt(2.0 / fan_in)
+        elif weight_init == "xavier":
+            std = np.sqrt(1.0 / fan_in)
+        else:
+            std = float(weight_init)
+        return (self.rng.standard_normal((fan_in, fan_out), dtype=dtype) * std).astype(dtype, copy=False)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config.items())
+        return f"MLP({args})  # {self.parameter_count:,} parameters"

@@ -1,0 +1,96 @@
+"""Each optimizer: one or two steps against its formula worked by hand, and a quadratic minimised."""
+import numpy as np
+import pytest
+
+from framework.optimizers import SGD, AdaGrad, Adam, AdamW, Momentum, Nesterov, RMSprop
+
+
+def step(optimizer, w, g):
+    params, grads = {"W1": np.array(w, dtype=float)}, {"W1": np.array(g, dtype=float)}
+    optimizer.update(params, grads)
+    return params["W1"]
+
+
+def test_sgd_one_step():
+    np.testing.assert_allclose(step(SGD(lr=0.1), [1.0, -2.0], [0.5, 1.0]), [0.95, -2.1])
+
+
+def test_momentum_two_steps():
+    opt, params = Momentum(lr=0.1, momentum=0.9), {"w": np.array([1.0])}
+    opt.update(params, {"w": np.array([2.0])})  # v = 2; w = 1 - 0.2
+    assert params["w"][0] == pytest.approx(0.8)
+    opt.update(params, {"w": np.array([1.0])})  # v = 0.9 * 2 + 1 = 2.8; w = 0.8 - 0.28
+    assert params["w"][0] == pytest.approx(0.52)
+
+
+def test_nesterov_two_steps():
+    opt, params = Nesterov(lr=0.1, momentum=0.9), {"w": np.array([1.0])}
+    opt.update(params, {"w": np.array([2.0])})  # v = 2; w = 1 - 0.1 * (2 + 1.8) = 0.62
+    assert params["w"][0] == pytest.approx(0.62)
+    opt.update(params, {"w": np.array([1.0])})  # v = 2.8; w = 0.62 - 0.1 * (1 + 2.52) = 0.268
+    assert params["w"][0] == pytest.approx(0.268)
+
+
+def test_adagrad_two_steps():
+    opt, params = AdaGrad(lr=0.5), {"w": np.array([1.0])}
+    opt.update(params, {"w": np.array([2.0])})  # h = 4; w = 1 - 0.5 * 2 / 2 = 0.5
+    assert params["w"][0] == pytest.approx(0.5)
+    opt.update(params, {"w": np.array([3.0])})  # h = 13; w = 0.5 - 0.5 * 3 / sqrt(13)
+    assert params["w"][0] == pytest.approx(0.5 - 1.5 / np.sqrt(13))
+
+
+def test_rmsprop_one_step():
+    # h = 0.01 * 4 = 0.04; w = 1 - 0.1 * 2 / (0.2 + 1e-8)
+    assert step(RMSprop(lr=0.1), [1.0], [2.0])[0] == pytest.approx(1 - 0.2 / (0.2 + 1e-8))
+
+
+def test_adam_first_step_moves_by_lr_and_second_by_formula():
+    opt, params = Adam(lr=0.01), {"w": np.array([1.0])}
+    opt.update(params, {"w": np.array([4.0])})
+    # m = 0.4, v = 0.016; m_hat = 4, v_hat = 16: w = 1 - 0.01 * 4 / (4 + 1e-8)
+    assert params["w"][0] == pytest.approx(1 - 0.01 * 4 / (4 + 1e-8), rel=1e-12)
+    opt.update(params, {"w": np.array([-2.0])})
+    m = 0.9 * 0.4 + 0.1 * -2.0
+    v = 0.999 * 0.016 + 0.001 * 4.0
+    m_hat, v_hat = m / (1 - 0.9 ** 2), v / (1 - 0.999 ** 2)
+    assert params["w"][0] == pytest.approx(1 - 0.01 * 4 / (4 + 1e-8) - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-8),
+                                          rel=1e-12)
+    assert opt.t == 2
+
+
+def test_adamw_decays_before_the_adam_step():
+    w = step(AdamW(lr=0.1, weight_decay=0.5), [2.0], [3.0])
+    assert w[0] == pytest.approx(2.0 * (1 - 0.05) - 0.1 * 3 / (3 + 1e-8))
+
+
+@pytest.mark.parametrize("optimizer", [SGD(lr=0.1), Momentum(lr=0.05), Nesterov(lr=0.05), AdaGrad(lr=0.5),
+                                       RMSprop(lr=0.05), Adam(lr=0.1), AdamW(lr=0.1, weight_decay=0.0)],
+                         ids=lambda o: type(o).__name__)
+def test_minimises_a_quadratic(optimizer):
+    """f(x, y) = x**2 / 20 + y**2, the book's test function, from (-7, 2)."""
+    params = {"xy": np.array([-7.0, 2.0])}
+    for _ in range(1000):
+        x, y = params["xy"]
+        optimizer.update(params, {"xy": np.array([x / 10, 2 * y])})
+    x, y = params["xy"]
+    assert x ** 2 / 20 + y ** 2 < 1e-3
+
+
+@pytest.mark.parametrize("cls", [SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam, AdamW])
+def test_state_and_updates_keep_float32(cls):
+    params = {"W": np.ones((2, 2), np.float32)}
+    opt = cls(lr=np.float64(0.01))  # even a numpy float64 learning rate must not upcast
+    opt.update(params, {"W": np.full((2, 2), 0.5, np.float32)})
+    assert params["W"].dtype == np.float32
+    for slot in cls.slots:
+        assert getattr(opt, slot)["W"].dtype == np.float32
+
+
+def test_bad_hyperparameters_and_shapes():
+    with pytest.raises(ValueError, match="lr must be > 0, got -0.1"):
+        SGD(lr=-0.1)
+    with pytest.raises(ValueError, match="beta1 must be < 1"):
+        Adam(beta1=1.0)
+    with pytest.raises(ValueError, match=r"grads\['w'\] must have shape \(2,\), got \(3,\)"):
+        SGD().update({"w": np.zeros(2)}, {"w": np.zeros(3)})
+    assert repr(Adam()) == "Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08)"
