@@ -1,0 +1,199 @@
+import numpy as np
+import pytest
+
+from framework.callbacks import Callback
+from framework.datasets import load_digits
+from framework.network import MLP
+from framework.optimizers import SGD, Adam
+from framework.training import DivergenceError, evaluate, fit
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(seed=0)
+
+
+def test_digits_loss_falls_and_accuracy_reaches_095(digits):
+    (x, t), (x_test, t_test) = digits
+    model = MLP(64, [100], 10, seed=0)
+    history = fit(model, Adam(lr=3e-3), x, t, epochs=15, batch_size=32, validation_fraction=0.1, seed=0, progress=0)
+    assert history.epochs == 15
+    assert history.loss[-1] < 0.5 * history.loss[0]
+    assert sum(b < a for a, b in zip(history.loss, history.loss[1:])) >= 12  # falls nearly every epoch
+    assert history.val_loss[-1] < history.val_loss[0]
+    assert model.accuracy(x_test, t_test) >= 0.95
+    assert len(history.batch_loss) == 15 * int(np.ceil(len(x) * 0.9 / 32))
+
+
+def run(digits, seed, dtype=np.float64):
+    (x, t), _ = digits
+    model = MLP(64, [32], 10, dropout=0.1, batchnorm=True, seed=seed, dtype=dtype)
+    history = fit(model, Adam(), x.astype(dtype), t, epochs=3, batch_size=50, validation_fraction=0.2,
+                  seed=seed, progress=0)
+    return model, history
+
+
+def test_same_seed_gives_bit_identical_weights_and_history(digits):
+    model_a, history_a = run(digits, seed=5)
+    model_b, history_b = run(digits, seed=5)
+    for key in model_a.params:
+        np.testing.assert_array_equal(model_a.params[key], model_b.params[key])
+    assert history_a.loss == history_b.loss and history_a.batch_loss == history_b.batch_loss
+    assert history_a.val_loss == history_b.val_loss
+    model_c, history_c = run(digits, seed=6)
+    assert history_c.loss != history_a.loss
+
+
+def test_float32_training_stays_float32(digits):
+    model, history = run(digits, seed=0, dtype=np.float32)
+    assert all(p.dtype == np.float32 for p in model.params.values())
+    assert all(g.dtype == np.float32 for g in model.grads.values())
+    assert np.isfinite(history.loss).all()
+
+
+def test_last_partial_batch_is_averaged_over_its_own_size():
+    """One epoch of plain SGD, batch 3 on 4 samples, equals two hand-made steps in the same order."""
+    rng = np.random.default_rng(0)
+    x, t = rng.normal(size=(4, 3)), np.array([0, 1, 0, 1])
+    model, reference = MLP(3, [4], 2, seed=1), MLP(3, [4], 2, seed=1)
+    fit(model, SGD(lr=0.5), x, t, epochs=1, batch_size=3, seed=7, progress=0)
+    order = np.random.default_rng(7).permutation(4)
+    for idx in (order[:3], order[3:]):
+        grads = reference.gradient(x[idx], t[idx])
+        for key in reference.params:
+            reference.params[key] -= 0.5 * grads[key]
+    for key in model.params:
+        np.testing.assert_allclose(model.params[key], reference.params[key], rtol=1e-12)
+
+
+def test_epoch_covers_every_sample_once():
+    x = np.arange(10, dtype=float).reshape(10, 1)
+    model = MLP(1, [2], 2, seed=0)
+    batches = []
+    original = model._loss
+
+    def recording_loss(xb, tb, train=True):
+        batches.append(xb[:, 0].copy())
+        return original(xb, tb, train)
+
+    model._loss = recording_loss
+    fit(model, SGD(), x, np.arange(10) % 2, epochs=2, batch_size=4, seed=0, progress=0)
+    assert [len(b) for b in batches] == [4, 4, 2, 4, 4, 2]
+    assert sorted(np.concatenate(batches[:3])) == list(range(10))
+    assert sorted(np.concatenate(batches[3:])) == list(range(10))
+    assert not np.array_equal(np.concatenate(batches[:3]), np.concatenate(batches[3:]))  # reshuffled
+
+
+def test_validation_data_and_evaluate(digits):
+    (x, t), (x_test, t_test) = digits
+    model = MLP(64, [16], 10, seed=0)
+    history = fit(model, Adam(), x, t, epochs=2, validation_data=(x_test, t_test), progress=0)
+    loss, accuracy = evaluate(model, x_test, t_test, batch_size=7)
+    assert history.val_loss[-1] == pytest.approx(loss, rel=1e-12)
+    assert history.val_accuracy[-1] == accuracy == model.accuracy(x_test, t_test)
+    assert loss == pytest.approx(model.loss(x_test, t_test, train=False), rel=1e-12)
+
+
+def test_divergence_stops_with_epoch_and_cure():
+    (x, t), _ = load_digits(normalize=False)  # pixels 0..16 with a learning rate of 1000
+    model = MLP(64, [100], 10, seed=0)
+    with pytest.raises(DivergenceError, match=r"diverged at epoch \d+, batch \d+.*lower learning rate") as info:
+        fit(model, SGD(lr=1e3), x, t, epochs=20, batch_size=32, progress=0)
+    assert all(np.isfinite(p).all() for p in model.params.values())  # the last finite weights are kept
+    assert info.value.history is not None
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_history(digits):
+    (x, t), _ = digits
+
+    class Interrupt(Callback):
+        def on_epoch_end(self, epoch, logs):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    ended = []
+
+    class End(Callback):
+        def on_train_end(self, logs):
+            ended.append(logs)
+
+    with pytest.warns(RuntimeWarning, match="interrupted"):
+        history = fit(MLP(64, [8], 10, seed=0), Adam(), x, t, epochs=5, callbacks=[Interrupt(), End()], progress=0)
+    assert history.epochs == 2 and ended and ended[0]["loss"] == history.loss[-1]
+
+
+def test_callback_hooks_order_and_stop_training():
+    calls = []
+
+    class Recorder(Callback):
+        def on_train_begin(self, logs):
+            calls.append("train_begin")
+
+        def on_epoch_begin(self, epoch, logs):
+            calls.append(f"epoch_begin {epoch}")
+
+        def on_batch_end(self, batch, logs):
+            calls.append(f"batch {batch}")
+
+        def on_epoch_end(self, epoch, logs):
+            calls.append(f"epoch_end {epoch}")
+            self.stop_training = epoch == 2
+
+        def on_train_end(self, logs):
+            calls.append("train_end")
+
+    x, t = np.ones((4, 2)), np.array([0, 1, 0, 1])
+    history = fit(MLP(2, [2], 2, seed=0), SGD(), x, t, epochs=5, batch_size=2, callbacks=[Recorder()], progress=0)
+    assert calls == ["train_begin", "epoch_begin 1", "batch 0", "batch 1", "epoch_end 1",
+                     "epoch_begin 2", "batch 0", "batch 1", "epoch_end 2", "train_end"]
+    assert history.stopped_epoch == 2
+
+
+def test_progress_levels_print_what_they_promise(capsys):
+    x, t = np.ones((4, 2)), np.array([0, 1, 0, 1])
+    fit(MLP(2, [2], 2, seed=0), SGD(), x, t, epochs=2, progress=0)
+    assert capsys.readouterr().out == ""
+    fit(MLP(2, [2], 2, seed=0), SGD(), x, t, epochs=2, progress=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("epoch 1/2  loss ") and lines[1].startswith("epoch 2/2")
+    assert lines[-1].startswith("done: 2 epochs")
+
+
+def test_history_files(tmp_path, digits):
+    (x, t), _ = digits
+    history = fit(MLP(64, [8], 10, seed=0), Adam(), x[:200], t[:200], epochs=3, validation_fraction=0.25,
+                  seed=0, progress=0)
+    history.to_csv(tmp_path / "h.csv")
+    rows = (tmp_path / "h.csv").read_text().splitlines()
+    assert rows[0] == "epoch,loss,accuracy,val_loss,val_accuracy,lr,epoch_time"
+    assert len(rows) == 4 and float(rows[3].split(",")[1]) == history.loss[2]
+    history.to_json(tmp_path / "h.json")
+    import json
+    data = json.loads((tmp_path / "h.json").read_text())
+    assert data["val_loss"] == history.val_loss and data == history.as_dict()
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(epochs=-1), "epochs must be >= 0"),
+    (dict(batch_size=0), "batch_size must be >= 1, got 0"),
+    (dict(validation_fraction=1.0), "validation_fraction must be < 1"),
+    (dict(progress=5), "progress must be None, 0, 1 or 2"),
+    (dict(validation_data=(np.ones((2, 2)),)), "validation_data must be a pair"),
+])
+def test_fit_rejects_bad_arguments(kwargs, message):
+    x, t = np.ones((4, 2)), np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match=message):
+        fit(MLP(2, [2], 2, seed=0), SGD(), x, t, **kwargs)
+
+
+def test_fit_rejects_bad_data():
+    model = MLP(2, [2], 2, seed=0)
+    with pytest.raises(ValueError, match=r"x must have 2 features per sample, got shape \(4, 3\)"):
+        fit(model, SGD(), np.ones((4, 3)), [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="t must hold labels in \\[0, 1\\], got 2"):
+        fit(model, SGD(), np.ones((4, 2)), [1, 2, 1, 2])
+    with pytest.raises(ValueError, match="x must be finite"):
+        fit(model, SGD(), np.array([[np.nan, 1.0]] * 2), [0, 1])
+    with pytest.raises(ValueError, match="x must not be empty"):
+        fit(model, SGD(), np.ones((0, 2)), [])
