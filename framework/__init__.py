@@ -1,0 +1,12 @@
+"""framework: a small neural-network framework in NumPy, in the style of "Deep Learning from Scratch".
+
+Modules, one idea each: functions (softmax, cross-entropy, ...), layers, network (Sequential, MLP),
+optimizers, training (fit), history, callbacks, datasets, plot. Importing this package imports
+NumPy only; scikit-learn, tqdm and matplotlib are imported where they are needed.
+"""
+from . import functions, layers, network, optimizers
+from .network import MLP, Sequential
+from .training import fit
+
+__version__ = "0.1.0"
+__all__ = ["functions", "layers", "network", "optimizers", "MLP", "Sequential", "fit"]
