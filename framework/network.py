@@ -250,9 +250,12 @@ class MLP(Sequential):
         check_number(dropout, "dropout", low=0, high=1, high_open=True)
         dtype = check_dtype(dtype)
         self.config = dict(input_size=int(input_size), hidden_sizes=[int(s) for s in hidden_sizes],
-                           output_size=int(output_size), activation=activation, weight_init=weight_init,
-                           weight_decay=weight_decay, dropout=dropout, batchnorm=bool(batchnorm),
-                           seed=seed, dtype=np.dtype(dtype).name)
+                           output_size=int(output_size), activation=activation,
+                           weight_init=weight_init if isinstance(weight_init, str) else float(weight_init),
+                           weight_decay=float(weight_decay), dropout=float(dropout), batchnorm=bool(batchnorm),
+                           # A Generator passed as seed cannot be written down; the weights are saved anyway.
+                           seed=int(seed) if isinstance(seed, (int, np.integer)) else None,
+                           dtype=np.dtype(dtype).name)
         self.rng = np.random.default_rng(seed)
         sizes = [input_size] + hidden_sizes + [output_size]
         layers = []
