@@ -6,6 +6,9 @@ when training stops early, is interrupted with Ctrl-C or diverges. Epochs are co
 `logs` is a dict of the latest values (loss, accuracy, val_loss, val_accuracy, lr, ...).
 A callback sets `self.stop_training = True` to end training after the current epoch.
 """
+import numpy as np
+
+from .validation import check_number
 
 
 class Callback:
@@ -15,10 +18,13 @@ class Callback:
         self.model = None
         self.optimizer = None
         self.history = None
+        self.training_state = None
         self.stop_training = False
 
-    def set_context(self, model, optimizer, history):
+    def set_context(self, model, optimizer, history, training_state=None):
+        """Called by `fit` before training; training_state holds what a resume needs (RNG states)."""
         self.model, self.optimizer, self.history = model, optimizer, history
+        self.training_state = training_state
         self.stop_training = False
 
     def on_train_begin(self, logs):
@@ -41,3 +47,168 @@ class Callback:
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+def _logged(history, epoch):
+    """The logs of an epoch already in the history (for callbacks catching up on a resumed run)."""
+    return {key: getattr(history, key)[epoch - 1] for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
+
+
+class Monitor:
+    """Tracks the best value of one logged quantity: lower is better, or higher for accuracies."""
+
+    def __init__(self, monitor, min_delta):
+        self.monitor = monitor
+        self.min_delta = check_number(min_delta, "min_delta", low=0)
+        self.sign = -1.0 if "acc" in monitor else 1.0  # compare sign * value, lower is better
+        self.best, self.best_epoch = np.inf, None
+
+    def value(self, logs):
+        value = logs.get(self.monitor)
+        if value is None:
+            known = ", ".join(k for k, v in logs.items() if v is not None)
+            raise ValueError(f"monitor={self.monitor!r} has no value (logged: {known}); "
+                             "val_* values need validation_data or validation_fraction in fit")
+        return value
+
+    def improved(self, epoch, logs):
+        """Record the epoch's value; True when it beats the best by more than min_delta."""
+        value = self.sign * self.value(logs)
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch = value, epoch
+            return True
+        return False
+
+    @property
+    def best_value(self):
+        return self.sign * self.best
+
+
+class EarlyStopping(Callback):
+    """Stop when `monitor` has not improved by more than min_delta for `patience` epochs.
+
+    With restore_best_weights, the model ends with the weights (and batchnorm statistics) of its
+    best epoch however training ends: stopped early, epochs exhausted, Ctrl-C or divergence.
+    The best epoch is recorded in `history.best_epoch`.
+    """
+
+    def __init__(self, monitor="val_loss", patience=10, min_delta=0.0, restore_best_weights=True):
+        super().__init__()
+        self.monitor, self.min_delta = monitor, min_delta
+        self.patience = check_number(patience, "patience", low=1, integer=True)
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, logs):
+        self.tracker, self.wait, self.best_state = Monitor(self.monitor, self.min_delta), 0, None
+        # On a resumed run, the epochs already recorded count as well.
+        for epoch in range(1, self.history.epochs + 1):
+            self._record(epoch, _logged(self.history, epoch), snapshot=False)
+
+    def on_epoch_end(self, epoch, logs):
+        self._record(epoch, logs, snapshot=True)
+        if self.wait >= self.patience:
+            self.stop_training = True
+
+    def _record(self, epoch, logs, snapshot):
+        if self.tracker.improved(epoch, logs):
+            self.wait = 0
+            if snapshot and self.restore_best_weights:
+                self.best_state = {name: {key: value.copy() for key, value in getattr(self.model, name).items()}
+                                   for name in ("params", "buffers")}
+        else:
+            self.wait += 1
+
+    def on_train_end(self, logs):
+        if self.tracker.best_epoch is None:
+            return
+        self.history.best_epoch = self.tracker.best_epoch
+        if self.best_state is not None:
+            for name, arrays in self.best_state.items():
+                view = getattr(self.model, name)
+                for key, value in arrays.items():
+                    view[key] = value
+
+    def __repr__(self):
+        return f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, min_delta={self.min_delta})"
+
+
+class ModelCheckpoint(Callback):
+    """Save model, optimizer, history and training state to `path` after each epoch.
+
+    With save_best_only, only after epochs where `monitor` improved. The file can be loaded with
+    `framework.io.load` or resumed with `fit(..., resume_from=path)`. metadata: a JSON-ready dict
+    stored with it.
+    """
+
+    def __init__(self, path, monitor="val_loss", save_best_only=False, min_delta=0.0, metadata=None):
+        super().__init__()
+        self.path, self.monitor, self.save_best_only = path, monitor, save_best_only
+        self.min_delta, self.metadata = min_delta, metadata
+
+    def on_train_begin(self, logs):
+        self.tracker = Monitor(self.monitor, self.min_delta)
+
+    def on_epoch_end(self, epoch, logs):
+        if self.save_best_only and not self.tracker.improved(epoch, logs):
+            return
+        from .io import save
+        save(self.model, self.path, optimizer=self.optimizer, history=self.history,
+             training_state=self.training_state, metadata=self.metadata)
+
+    def __repr__(self):
+        return f"ModelCheckpoint({str(self.path)!r}, monitor={self.monitor!r}, save_best_only={self.save_best_only})"
+
+
+class LearningRateScheduler(Callback):
+    """Before each epoch, set optimizer.lr = schedule(epoch) (see framework.schedules)."""
+
+    def __init__(self, schedule):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"schedule must be a function of the epoch, got {schedule!r}")
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch, logs):
+        lr = self.schedule(epoch)
+        self.optimizer.lr = check_number(lr, f"schedule({epoch})", low=0)
+
+    def __repr__(self):
+        return f"LearningRateScheduler({self.schedule!r})"
+
+
+class ReduceLROnPlateau(Callback):
+    """Divide the learning rate by 1 / factor after `patience` epochs without improvement.
+
+    The defaults are scikit-learn's "adaptive" rate: monitor the training loss, divide by 5
+    (factor 0.2) when 2 consecutive epochs fail to improve it by at least min_delta = 1e-4.
+    """
+
+    def __init__(self, monitor="loss", factor=0.2, patience=2, min_delta=1e-4, min_lr=0.0):
+        super().__init__()
+        self.monitor, self.min_delta = monitor, min_delta
+        self.factor = check_number(factor, "factor", low=0, high=1, low_open=True, high_open=True)
+        self.patience = check_number(patience, "patience", low=1, integer=True)
+        self.min_lr = check_number(min_lr, "min_lr", low=0)
+
+    def on_train_begin(self, logs):
+        self.tracker, self.wait = Monitor(self.monitor, self.min_delta), 0
+        for epoch in range(1, self.history.epochs + 1):  # a resumed run: count the recorded epochs
+            self._count(epoch, _logged(self.history, epoch))
+
+    def on_epoch_end(self, epoch, logs):
+        if self._count(epoch, logs):
+            self.optimizer.lr = max(self.optimizer.lr * self.factor, self.min_lr)
+
+    def _count(self, epoch, logs):
+        """Update the count of epochs without improvement; True when the rate should drop."""
+        if self.tracker.improved(epoch, logs):
+            self.wait = 0
+            return False
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.wait = 0
+            return True
+        return False
+
+    def __repr__(self):
+        return f"ReduceLROnPlateau(monitor={self.monitor!r}, factor={self.factor}, patience={self.patience})"

@@ -42,18 +42,22 @@ def evaluate(model, x, t, batch_size=2048):
 
 
 def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=None,
-        validation_fraction=0.0, seed=None, progress=None, callbacks=None, shuffle=True):
+        validation_fraction=0.0, seed=None, progress=None, callbacks=None, shuffle=True, resume_from=None):
     """Train `model` with `optimizer` on inputs x (N, D) and targets t (labels (N,) or one-hot).
 
+    epochs: the total number of epochs of the run (a resumed run continues up to it).
     validation_data: (x_val, t_val) evaluated after every epoch; or validation_fraction in [0, 1):
     that share of (x, t) is held out, stratified by class and seeded by `seed`.
     seed: int, None or a numpy Generator for the split and the shuffling (weights and dropout
     masks come from the model's own seed). progress: 0 silent; 1 a tqdm bar with one line per
     epoch; 2 one plain line per epoch; None picks 1 on a terminal and 2 otherwise.
     callbacks: a list of `framework.callbacks.Callback`.
+    resume_from: a checkpoint written by `callbacks.ModelCheckpoint`; model, optimizer, history
+    and random states are restored from it and training continues after its last epoch, ending
+    bit-identical to a run that never stopped (same data, seed and callbacks).
     A NaN or infinite loss, or one over EXPLOSION_FACTOR (1000) times the first batch loss, raises
-    DivergenceError naming the epoch and the cures; Ctrl-C ends training with a
-    warning and returns the history so far. Returns the History.
+    DivergenceError naming the epoch and the cures; Ctrl-C ends training with a warning and
+    returns the history so far. Returns the History.
     """
     check_number(epochs, "epochs", low=0, integer=True)
     check_number(batch_size, "batch_size", low=1, integer=True)
@@ -63,6 +67,18 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     x = model._check_x(x)
     t = as_labels(t, len(x), model.output_size, name="t")
     rng = np.random.default_rng(seed)
+    history = History()
+    resumed = None
+    if resume_from is not None:
+        from .io import CheckpointError, restore
+        resumed = restore(model, resume_from, optimizer)
+        if not resumed.training_state or resumed.history is None:
+            raise CheckpointError(f"{resume_from} holds no training state to resume from; "
+                                  "write checkpoints with callbacks.ModelCheckpoint")
+        history = resumed.history
+        rng.bit_generator.state = resumed.training_state["rng_start"]
+    # What a checkpoint needs to resume: the generator's state before the split and after each epoch.
+    training_state = {"rng_start": rng.bit_generator.state, "rng": None}
     if validation_data is not None:
         if validation_fraction:
             raise ValueError("give either validation_data or validation_fraction, not both")
@@ -76,21 +92,22 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
         x, t, x_val, t_val = x[train_idx], t[train_idx], x[val_idx], t[val_idx]
     else:
         x_val = t_val = None
+    if resumed is not None:
+        rng.bit_generator.state = resumed.training_state["rng"]
 
-    history = History()
     callbacks = list(callbacks or [])
     for callback in callbacks:
-        callback.set_context(model, optimizer, history)
-    reporter = _Reporter(progress, epochs, -(-len(x) // batch_size))
-    logs = {}
+        callback.set_context(model, optimizer, history, training_state)
+    first_epoch = history.epochs + 1
+    reporter = _Reporter(progress, epochs, first_epoch, -(-len(x) // batch_size))
     for callback in callbacks:
-        callback.on_train_begin(logs)
+        callback.on_train_begin(_latest(history))
     try:
         # Overflow is not reported as numpy warnings: a non-finite loss stops training with its own message.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for epoch in range(1, epochs + 1):
+            for epoch in range(first_epoch, epochs + 1):
                 _run_epoch(model, optimizer, x, t, x_val, t_val, batch_size, rng, shuffle, epoch,
-                           history, callbacks, reporter)
+                           history, callbacks, reporter, training_state)
                 if any(callback.stop_training for callback in callbacks):
                     history.stopped_epoch = epoch
                     break
@@ -105,7 +122,7 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
 
 
 def _run_epoch(model, optimizer, x, t, x_val, t_val, batch_size, rng, shuffle, epoch,
-               history, callbacks, reporter):
+               history, callbacks, reporter, training_state):
     started = time.perf_counter()
     for callback in callbacks:
         callback.on_epoch_begin(epoch, _latest(history))
@@ -142,6 +159,7 @@ def _run_epoch(model, optimizer, x, t, x_val, t_val, batch_size, rng, shuffle, e
         val_loss, val_accuracy = evaluate(model, x_val, t_val)
     history.append(loss=total_loss / n, accuracy=correct / n, val_loss=val_loss, val_accuracy=val_accuracy,
                    lr=optimizer.lr, epoch_time=time.perf_counter() - started)
+    training_state["rng"] = rng.bit_generator.state
     logs = _latest(history)
     for callback in callbacks:
         callback.on_epoch_end(epoch, logs)
@@ -186,13 +204,14 @@ def _format(epoch, epochs, history):
 class _Reporter:
     """What the user sees: nothing (0), a tqdm bar plus epoch lines (1), plain epoch lines (2)."""
 
-    def __init__(self, progress, epochs, batches_per_epoch):
+    def __init__(self, progress, epochs, first_epoch, batches_per_epoch):
         if progress is None:
             progress = 1 if sys.stderr.isatty() else 2
         self.level, self.epochs, self.bar = int(progress), epochs, None
         if self.level == 1:
             from tqdm.auto import tqdm  # imported here: `import framework` stays cheap
-            self.bar = tqdm(total=epochs * batches_per_epoch, unit="batch", dynamic_ncols=True, leave=False)
+            total = max(0, epochs - first_epoch + 1) * batches_per_epoch
+            self.bar = tqdm(total=total, unit="batch", dynamic_ncols=True, leave=False)
         self._write = self.bar.write if self.bar is not None else print
 
     def batch(self, epoch, loss):
@@ -215,7 +234,7 @@ class _Reporter:
 def _final_line(history):
     monitored = history.val_loss if history.val_loss[-1] is not None else history.loss
     name = "val_loss" if monitored is history.val_loss else "loss"
-    best = int(np.argmin(monitored))
+    best = history.best_epoch - 1 if history.best_epoch else int(np.argmin(monitored))
     text = f"done: {history.epochs} epochs, last {name} {monitored[-1]:.4f}, best {name} {monitored[best]:.4f} at epoch {best + 1}"
     if history.val_accuracy[-1] is not None:
         text += f", last val_acc {history.val_accuracy[-1]:.4f}"

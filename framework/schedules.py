@@ -1,0 +1,67 @@
+"""Learning-rate schedules: each is a function of the epoch (counted from 1) giving the rate.
+
+Use one through `callbacks.LearningRateScheduler(schedule)`, which sets `optimizer.lr` before each
+epoch. A schedule depends on the epoch only, so a resumed run follows the same rates.
+Reduce-on-plateau depends on the measured loss instead: see `callbacks.ReduceLROnPlateau`.
+"""
+import math
+
+from .validation import check_number
+
+
+class Schedule:
+    def __init__(self, lr):
+        self.lr = check_number(lr, "lr", low=0, low_open=True)
+
+    def __call__(self, epoch):
+        raise NotImplementedError
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+
+class Constant(Schedule):
+    """lr_epoch = lr."""
+
+    def __call__(self, epoch):
+        return self.lr
+
+
+class StepDecay(Schedule):
+    """lr_epoch = lr * gamma ** floor((epoch - 1) / step_size)  (PyTorch's StepLR)."""
+
+    def __init__(self, lr, step_size=10, gamma=0.1):
+        super().__init__(lr)
+        self.step_size = check_number(step_size, "step_size", low=1, integer=True)
+        self.gamma = check_number(gamma, "gamma", low=0, low_open=True)
+
+    def __call__(self, epoch):
+        return self.lr * self.gamma ** ((epoch - 1) // self.step_size)
+
+
+class ExponentialDecay(Schedule):
+    """lr_epoch = lr * gamma ** (epoch - 1)  (PyTorch's ExponentialLR)."""
+
+    def __init__(self, lr, gamma=0.95):
+        super().__init__(lr)
+        self.gamma = check_number(gamma, "gamma", low=0, low_open=True)
+
+    def __call__(self, epoch):
+        return self.lr * self.gamma ** (epoch - 1)
+
+
+class CosineAnnealing(Schedule):
+    """lr_epoch = min_lr + (lr - min_lr) * (1 + cos(pi * (epoch - 1) / epochs)) / 2  (PyTorch's CosineAnnealingLR, T_max = epochs).
+
+    After `epochs` the rate stays at min_lr (PyTorch's would rise again).
+    """
+
+    def __init__(self, lr, epochs, min_lr=0.0):
+        super().__init__(lr)
+        self.epochs = check_number(epochs, "epochs", low=1, integer=True)
+        self.min_lr = check_number(min_lr, "min_lr", low=0)
+
+    def __call__(self, epoch):
+        progress = min(epoch - 1, self.epochs) / self.epochs
+        return self.min_lr + (self.lr - self.min_lr) * (1 + math.cos(math.pi * progress)) / 2
