@@ -1,18 +1,25 @@
-"""The command line: `python -m framework train ...` (see `python -m framework train --help`)."""
+"""The command line: `python -m framework {train, evaluate, predict} ...` (`--help` on each)."""
 import argparse
+import os
 import sys
 
 import numpy as np
 
 DATASETS = ("digits",)
+SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
+# Training settings kept in a checkpoint, so that --resume continues the same run.
+RUN_SETTINGS = ("dataset", "seed", "dtype", "batch_size", "validation_fraction", "schedule", "lr", "epochs_planned",
+                "early_stopping", "patience")
 
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m framework",
                                      description="Train and study small neural networks in NumPy.")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     commands = parser.add_subparsers(dest="command", required=True)
-    train = commands.add_parser("train", help="train an MLP and report its test accuracy",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    defaults = argparse.ArgumentDefaultsHelpFormatter
+
+    train = commands.add_parser("train", help="train an MLP and report its test accuracy", formatter_class=defaults)
     train.add_argument("--dataset", default="digits", choices=DATASETS)
     train.add_argument("--hidden", type=int, nargs="+", default=[100], metavar="SIZE",
                        help="hidden layer sizes, e.g. --hidden 256 128")
@@ -20,38 +27,100 @@ def build_parser():
     train.add_argument("--optimizer", default="adam",
                        choices=("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"))
     train.add_argument("--lr", type=float, default=3e-3, help="learning rate")
-    train.add_argument("--epochs", type=int, default=50)
+    train.add_argument("--epochs", type=int, default=50, help="total epochs (a resumed run continues up to it)")
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--weight-decay", type=float, default=0.0, help="L2 strength lambda")
     train.add_argument("--dropout", type=float, default=0.0, help="dropout ratio after each hidden layer")
     train.add_argument("--batchnorm", action="store_true", help="batch normalization after each hidden Affine")
     train.add_argument("--validation-fraction", type=float, default=0.1,
                        help="share of the training set held out for validation")
+    train.add_argument("--early-stopping", action="store_true",
+                       help="stop when val_loss stops improving and keep the best epoch's weights")
+    train.add_argument("--patience", type=int, default=10, help="epochs without improvement before stopping")
+    train.add_argument("--schedule", default="constant", choices=SCHEDULES,
+                       help="learning-rate schedule (plateau: divide by 5 after 2 epochs without improvement)")
+    train.add_argument("--checkpoint", metavar="FILE.npz", help="save model and training state after every epoch")
+    train.add_argument("--resume", metavar="FILE.npz", help="continue the run saved in this checkpoint")
     train.add_argument("--seed", type=int, default=0, help="seed for the split, the weights and the shuffling")
     train.add_argument("--dtype", default="float64", choices=("float32", "float64"))
     train.add_argument("--progress", type=int, choices=(0, 1, 2), default=None,
                        help="0 silent, 1 progress bar, 2 one line per epoch (default: 1 on a terminal)")
     train.add_argument("--history", metavar="FILE.csv", help="write the per-epoch history as CSV")
     train.add_argument("--plot", metavar="FILE.png", help="draw loss and accuracy curves (needs matplotlib)")
+
+    evaluate = commands.add_parser("evaluate", help="accuracy, confusion matrix and per-class scores of a saved model")
+    evaluate.add_argument("model", metavar="MODEL.npz")
+
+    predict = commands.add_parser("predict", help="labels and probabilities for the rows of a .npy or .csv file")
+    predict.add_argument("model", metavar="MODEL.npz")
+    predict.add_argument("input", metavar="INPUT.npy|.csv")
+    predict.add_argument("--output", metavar="FILE.csv", help="where to write (default: standard output)")
     return parser
 
 
-def train(args):
+def load_dataset(name, seed, dtype):
     from .datasets import load_digits
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    return load_digits(seed=seed, dtype=np.dtype(dtype).type)
+
+
+def make_schedule(name, lr, epochs):
+    from . import callbacks, schedules
+    if name == "constant":
+        return None
+    if name == "plateau":
+        return callbacks.ReduceLROnPlateau()
+    schedule = {"step": lambda: schedules.StepDecay(lr, step_size=max(1, epochs // 3), gamma=0.1),
+                "exponential": lambda: schedules.ExponentialDecay(lr, gamma=0.95),
+                "cosine": lambda: schedules.CosineAnnealing(lr, epochs=epochs)}[name]()
+    return callbacks.LearningRateScheduler(schedule)
+
+
+def train(args):
+    from . import io
+    from .callbacks import EarlyStopping, ModelCheckpoint
     from .network import MLP
     from .optimizers import OPTIMIZERS
     from .plot import terminal_curve
     from .training import evaluate, fit
 
-    dtype = np.dtype(args.dtype).type
-    (x_train, t_train), (x_test, t_test) = load_digits(seed=args.seed, dtype=dtype)
-    model = MLP(x_train.shape[1], args.hidden, 10, activation=args.activation, weight_decay=args.weight_decay,
-                dropout=args.dropout, batchnorm=args.batchnorm, seed=args.seed, dtype=dtype)
-    optimizer = OPTIMIZERS[args.optimizer](lr=args.lr)
-    print(f"{args.dataset}: {len(x_train)} training and {len(x_test)} test samples; "
+    if args.resume:
+        checkpoint = io.load_checkpoint(args.resume)
+        settings = checkpoint.metadata.get("run")
+        if not settings or checkpoint.optimizer is None:
+            raise ValueError(f"{args.resume} was not written by `python -m framework train --checkpoint`")
+        model, optimizer = checkpoint.model, checkpoint.optimizer
+        settings["epochs_planned"] = max(settings["epochs_planned"], args.epochs)
+        print(f"resuming {args.resume} after epoch {checkpoint.epoch} (architecture and settings from the file)")
+    else:
+        settings = {"dataset": args.dataset, "seed": args.seed, "dtype": args.dtype, "batch_size": args.batch_size,
+                    "validation_fraction": args.validation_fraction, "schedule": args.schedule, "lr": args.lr,
+                    "epochs_planned": args.epochs, "early_stopping": args.early_stopping, "patience": args.patience}
+    (x_train, t_train), (x_test, t_test) = load_dataset(settings["dataset"], settings["seed"], settings["dtype"])
+    if not args.resume:
+        dtype = np.dtype(args.dtype).type
+        model = MLP(x_train.shape[1], args.hidden, 10, activation=args.activation, weight_decay=args.weight_decay,
+                    dropout=args.dropout, batchnorm=args.batchnorm, seed=args.seed, dtype=dtype)
+        optimizer = OPTIMIZERS[args.optimizer](lr=args.lr)
+    print(f"{settings['dataset']}: {len(x_train)} training and {len(x_test)} test samples; "
           f"{model.parameter_count:,} parameters; {optimizer!r}")
-    history = fit(model, optimizer, x_train, t_train, epochs=args.epochs, batch_size=args.batch_size,
-                  validation_fraction=args.validation_fraction, seed=args.seed, progress=args.progress)
+
+    callbacks = []
+    schedule = make_schedule(settings["schedule"], settings["lr"], settings["epochs_planned"])
+    if schedule is not None:
+        callbacks.append(schedule)
+    if settings["early_stopping"]:
+        callbacks.append(EarlyStopping(patience=settings["patience"]))
+    metadata = {"run": settings}
+    if args.checkpoint:
+        callbacks.append(ModelCheckpoint(args.checkpoint, metadata=metadata))
+    history = fit(model, optimizer, x_train, t_train, epochs=args.epochs, batch_size=settings["batch_size"],
+                  validation_fraction=settings["validation_fraction"], seed=settings["seed"],
+                  progress=args.progress, callbacks=callbacks, resume_from=args.resume)
+    if args.checkpoint and history.best_epoch and history.best_epoch != history.epochs:
+        # Early stopping put the best epoch's weights back: the saved model should be that one.
+        io.save(model, args.checkpoint, optimizer=optimizer, history=history, metadata=metadata)
     test_loss, test_accuracy = evaluate(model, x_test, t_test)
     print(terminal_curve({"train": history.loss, "validation": history.val_loss}))
     if args.history:
@@ -60,16 +129,86 @@ def train(args):
     if args.plot:
         try:
             from .plot import plot_history
-            plot_history(history, args.plot, title=f"MLP {args.hidden} on {args.dataset}")
+            plot_history(history, args.plot, title=f"MLP on {settings['dataset']}")
             print(f"curves drawn in {args.plot}")
         except ImportError as exc:
             print(f"no plot: {exc}", file=sys.stderr)
+    if args.checkpoint:
+        print(f"model saved in {args.checkpoint}")
     print(f"test loss {test_loss:.4f}  test accuracy {test_accuracy:.4f}")
+    return 0
+
+
+def evaluate_command(args):
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    from .io import load_checkpoint
+
+    checkpoint = load_checkpoint(args.model)
+    settings = checkpoint.metadata.get("run")
+    if not settings:
+        raise ValueError(f"{args.model} does not say which data it was trained on; "
+                         "evaluate needs a model saved by `python -m framework train --checkpoint`")
+    _, (x_test, t_test) = load_dataset(settings["dataset"], settings["seed"], settings["dtype"])
+    predicted = checkpoint.model.predict(x_test).argmax(axis=1)
+    print(f"{args.model}: {settings['dataset']} test set, {len(x_test)} samples")
+    print(f"accuracy {np.mean(predicted == t_test):.4f}")
+    print("confusion matrix (rows: true class, columns: predicted class)")
+    matrix = confusion_matrix(t_test, predicted)
+    width = max(3, len(str(matrix.max())) + 1)
+    print("     " + "".join(f"{c:>{width}}" for c in range(matrix.shape[1])))
+    for c, row in enumerate(matrix):
+        print(f"{c:>4} " + "".join(f"{v:>{width}}" for v in row))
+    print(classification_report(t_test, predicted, digits=4))
+    return 0
+
+
+def read_rows(path):
+    """A 2-D float array from a .npy file (no pickle) or a .csv file of numbers."""
+    path = str(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"INPUT file not found: {path}")
+    if path.endswith(".npy"):
+        try:
+            return np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise ValueError(f"{path} is not a numeric .npy array ({exc})") from None
+    if path.endswith(".csv"):
+        try:
+            return np.loadtxt(path, delimiter=",", ndmin=2)
+        except ValueError as exc:
+            raise ValueError(f"{path} must hold only numbers separated by commas ({exc})") from None
+    raise ValueError(f"INPUT must end in .npy or .csv, got {path!r}")
+
+
+def predict_command(args):
+    from .fileio import atomic_write_text
+    from .functions import softmax
+    from .io import load
+
+    model = load(args.model)
+    x = read_rows(args.input)
+    if x.ndim == 1:
+        x = x.reshape(1, -1)
+    probabilities = softmax(model.predict(x))
+    header = "label," + ",".join(f"p{c}" for c in range(probabilities.shape[1]))
+    lines = [header] + [f"{p.argmax()}," + ",".join(f"{v:.6g}" for v in p) for p in probabilities]
+    text = "\n".join(lines) + "\n"
+    if args.output:
+        atomic_write_text(args.output, text)
+        print(f"{len(x)} predictions written to {args.output}")
+    else:
+        sys.stdout.write(text)
     return 0
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    if args.command == "train":
-        return train(args)
-    return 2
+    command = {"train": train, "evaluate": evaluate_command, "predict": predict_command}[args.command]
+    if args.debug:
+        return command(args)
+    try:
+        return command(args)
+    except (ValueError, TypeError, OSError, FloatingPointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

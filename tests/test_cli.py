@@ -25,7 +25,10 @@ def test_train_prints_epochs_curve_and_accuracy(tmp_path, capsys):
     assert 0.5 < accuracy <= 1.0
     assert len(history_path.read_text().splitlines()) == 4
     if plot_path is not None:
-        assert plot_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        png = plot_path.read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        assert (width, height) == (1000, 400)  # figsize (10, 4) at 100 dpi
 
 
 def test_train_float32_and_options(capsys):
@@ -46,3 +49,59 @@ def test_python_dash_m_framework_runs_from_any_directory(tmp_path):
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "test accuracy" in result.stdout
+
+
+def test_checkpoint_resume_evaluate_predict(tmp_path, capsys):
+    path = tmp_path / "run.npz"
+    assert main(["train", "--epochs", "2", "--progress", "0", "--checkpoint", str(path), "--schedule", "step"]) == 0
+    assert main(["train", "--epochs", "4", "--progress", "2", "--resume", str(path), "--checkpoint", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "resuming" in out and "epoch 3/4" in out and "epoch 1/4" not in out
+    from framework.io import load_checkpoint
+    assert load_checkpoint(path).epoch == 4
+
+    assert main(["evaluate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy 0." in out and "confusion matrix" in out and "precision" in out
+
+    import numpy as np
+    rows = np.random.default_rng(0).random((3, 64))
+    np.save(tmp_path / "x.npy", rows)
+    np.savetxt(tmp_path / "x.csv", rows, delimiter=",")
+    assert main(["predict", str(path), str(tmp_path / "x.npy"), "--output", str(tmp_path / "p.csv")]) == 0
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    assert lines[0].startswith("label,p0,") and len(lines) == 4
+    probabilities = np.array([[float(v) for v in line.split(",")[1:]] for line in lines[1:]])
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-4)
+    capsys.readouterr()
+    assert main(["predict", str(path), str(tmp_path / "x.csv")]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == lines[1:]
+
+
+def test_early_stopping_flag_records_best_epoch(tmp_path, capsys):
+    path = tmp_path / "run.npz"
+    assert main(["train", "--epochs", "40", "--progress", "2", "--early-stopping", "--patience", "2",
+                 "--lr", "0.03", "--checkpoint", str(path)]) == 0
+    from framework.io import load_checkpoint
+    history = load_checkpoint(path).history
+    assert history.best_epoch is not None and history.epochs == history.best_epoch + 2 < 40
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["evaluate", "missing.npz"], "No such file"),
+    (["predict", "missing.npz", "x.npy"], "No such file"),
+])
+def test_cli_errors_are_one_line_without_traceback(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_predict_rejects_wrong_feature_count(tmp_path, capsys):
+    path = tmp_path / "run.npz"
+    assert main(["train", "--epochs", "1", "--progress", "0", "--checkpoint", str(path)]) == 0
+    import numpy as np
+    np.save(tmp_path / "x.npy", np.zeros((2, 10)))
+    assert main(["predict", str(path), str(tmp_path / "x.npy")]) == 1
+    assert "x must have 64 features per sample, got shape (2, 10)" in capsys.readouterr().err
