@@ -209,18 +209,27 @@ class SoftmaxCrossEntropy(Layer):
 
     forward(x, t): loss = -mean_n log_softmax(x)[n, t_n] with x scores (N, C) and t labels (N,)
     or one-hot (N, C). backward(dout=1.0): dx = dout * (softmax(x) - onehot(t)) / N.
+    With sample weights w (N,): loss = -sum_n w_n log_softmax(x)[n, t_n] / sum_n w_n, and
+    dx = dout * w_n * (softmax(x) - onehot(t)) / sum_n w_n (scikit-learn's weighting).
     """
 
-    def forward(self, x, t):
+    def forward(self, x, t, sample_weight=None):
         n, num_classes = x.shape
         self.t = as_labels(t, n, num_classes, name="t")
         log_y = log_softmax(x)
         self.y = np.exp(log_y)
-        return float(-log_y[np.arange(n), self.t].sum() / n)
+        self.sample_weight = sample_weight
+        picked = log_y[np.arange(n), self.t]
+        if sample_weight is None:
+            return float(-picked.sum() / n)
+        return float(-(sample_weight * picked).sum() / sample_weight.sum())
 
     def backward(self, dout=1.0):
         n = len(self.t)
         dx = self.y.copy()
         dx[np.arange(n), self.t] -= 1
-        dx *= dout / n
+        if self.sample_weight is None:
+            dx *= dout / n
+        else:
+            dx *= (dout / self.sample_weight.sum()) * self.sample_weight[:, None]
         return dx

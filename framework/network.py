@@ -9,7 +9,7 @@ import numpy as np
 
 from . import functions
 from .layers import Affine, BatchNormalization, Dropout, Identity, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
-from .validation import as_array, as_labels, check_choice, check_dtype, check_number
+from .validation import as_array, as_labels, check_choice, check_dtype, check_number, check_sample_weight
 
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "identity": Identity}
 
@@ -137,15 +137,19 @@ class Sequential:
     def _weights(self):
         return [layer.params["W"] for layer in self.layers if isinstance(layer, Affine)]
 
-    def loss(self, x, t, train=True):
-        """Mean loss of the batch plus the weight-decay term, as a float."""
+    def loss(self, x, t, train=True, sample_weight=None):
+        """Mean loss of the batch (weighted by sample_weight (N,) if given) plus the weight-decay term."""
         x = self._check_x(x)
-        return self._loss(x, t, train)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, len(x), self.dtype)
+        return self._loss(x, t, train, sample_weight)
 
-    def _loss(self, x, t, train=True):
+    def _loss(self, x, t, train=True, sample_weight=None):
         scores = self._forward(x, train)
         self.last_scores = scores
-        return self.loss_layer.forward(scores, t) + self._decay_term()
+        if sample_weight is None:  # custom loss layers need not know about weights
+            return self.loss_layer.forward(scores, t) + self._decay_term()
+        return self.loss_layer.forward(scores, t, sample_weight) + self._decay_term()
 
     def backward(self, dout=1.0):
         """Backpropagate from the last `loss` call; fills every layer's grads; returns dL/dx."""

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from .history import History
-from .validation import as_array, as_labels, check_number
+from .validation import as_labels, check_number, check_sample_weight
 
 
 #: A batch loss over this many times the run's first batch loss (or over this many units, if the
@@ -42,7 +42,8 @@ def evaluate(model, x, t, batch_size=2048):
 
 
 def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=None,
-        validation_fraction=0.0, seed=None, progress=None, callbacks=None, shuffle=True, resume_from=None):
+        validation_fraction=0.0, seed=None, progress=None, callbacks=None, shuffle=True, resume_from=None,
+        sample_weight=None):
     """Train `model` with `optimizer` on inputs x (N, D) and targets t (labels (N,) or one-hot).
 
     epochs: the total number of epochs of the run (a resumed run continues up to it).
@@ -52,6 +53,8 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     masks come from the model's own seed). progress: 0 silent; 1 a tqdm bar with one line per
     epoch; 2 one plain line per epoch; None picks 1 on a terminal and 2 otherwise.
     callbacks: a list of `framework.callbacks.Callback`.
+    sample_weight: (N,) non-negative weights of the training samples (each batch loss is the
+    weighted mean); the validation split, if any, is weighted equally.
     resume_from: a checkpoint written by `callbacks.ModelCheckpoint`; model, optimizer, history
     and random states are restored from it and training continues after its last epoch, ending
     bit-identical to a run that never stopped (same data, seed and callbacks).
@@ -66,6 +69,7 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
         raise ValueError(f"progress must be None, 0, 1 or 2, got {progress!r}")
     x = model._check_x(x)
     t = as_labels(t, len(x), model.output_size, name="t")
+    w = None if sample_weight is None else check_sample_weight(sample_weight, len(x), x.dtype.type)
     rng = np.random.default_rng(seed)
     history = History()
     resumed = None
@@ -90,6 +94,7 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
         from .datasets import stratified_split
         train_idx, val_idx = stratified_split(t, validation_fraction, rng)
         x, t, x_val, t_val = x[train_idx], t[train_idx], x[val_idx], t[val_idx]
+        w = None if w is None else w[train_idx]
     else:
         x_val = t_val = None
     if resumed is not None:
@@ -106,7 +111,7 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
         # Overflow is not reported as numpy warnings: a non-finite loss stops training with its own message.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for epoch in range(first_epoch, epochs + 1):
-                _run_epoch(model, optimizer, x, t, x_val, t_val, batch_size, rng, shuffle, epoch,
+                _run_epoch(model, optimizer, x, t, w, x_val, t_val, batch_size, rng, shuffle, epoch,
                            history, callbacks, reporter, training_state)
                 if any(callback.stop_training for callback in callbacks):
                     history.stopped_epoch = epoch
@@ -121,7 +126,7 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     return history
 
 
-def _run_epoch(model, optimizer, x, t, x_val, t_val, batch_size, rng, shuffle, epoch,
+def _run_epoch(model, optimizer, x, t, w, x_val, t_val, batch_size, rng, shuffle, epoch,
                history, callbacks, reporter, training_state):
     started = time.perf_counter()
     for callback in callbacks:
@@ -139,9 +144,10 @@ def _run_epoch(model, optimizer, x, t, x_val, t_val, batch_size, rng, shuffle, e
         xb = x_batch[:len(idx)]
         np.take(x, idx, axis=0, out=xb)
         tb = t[idx]
+        wb = None if w is None else w[idx]
         for callback in callbacks:
-            callback.on_batch_begin(batch, {"size": len(idx)})
-        loss = model._loss(xb, tb, train=True)
+            callback.on_batch_begin(batch, {"size": len(idx), "weight_sum": len(idx) if wb is None else float(wb.sum())})
+        loss = model._loss(xb, tb, train=True, sample_weight=wb)
         if not np.isfinite(loss) or loss > limit:
             _diverged(model, optimizer, history, epoch, batch, loss, backup)
         model.backward()

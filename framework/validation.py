@@ -123,3 +123,15 @@ def check_choice(value, name, choices):
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
+
+
+def check_sample_weight(sample_weight, n_samples, dtype, name="sample_weight"):
+    """Non-negative finite weights of shape (n_samples,) with a positive sum, as `dtype`."""
+    w = as_array(sample_weight, name, dtype=dtype, ndim=1)
+    if len(w) != n_samples:
+        raise ValueError(f"{name} must have one weight per sample: expected {n_samples}, got {len(w)}")
+    if (w < 0).any():
+        raise ValueError(f"{name} must be >= 0, got {w.min()}")
+    if not w.sum() > 0:
+        raise ValueError(f"{name} must not be all zero")
+    return w

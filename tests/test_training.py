@@ -72,9 +72,9 @@ def test_epoch_covers_every_sample_once():
     batches = []
     original = model._loss
 
-    def recording_loss(xb, tb, train=True):
+    def recording_loss(xb, tb, train=True, sample_weight=None):
         batches.append(xb[:, 0].copy())
-        return original(xb, tb, train)
+        return original(xb, tb, train, sample_weight)
 
     model._loss = recording_loss
     fit(model, SGD(), x, np.arange(10) % 2, epochs=2, batch_size=4, seed=0, progress=0)
