@@ -33,6 +33,11 @@ class History:
         for key in EPOCH_KEYS:
             getattr(self, key).append(values.get(key))
 
+    def extend(self, other):
+        """Append the epochs and batches of `other`, a later part of the same run."""
+        for key in EPOCH_KEYS + ("batch_loss",):
+            getattr(self, key).extend(getattr(other, key))
+
     def as_dict(self):
         """Plain lists and numbers, ready for JSON."""
         data = {key: list(getattr(self, key)) for key in EPOCH_KEYS}

@@ -1,0 +1,275 @@
+"""`MLPClassifier`: our MLP behind scikit-learn's estimator interface, a drop-in for
+`sklearn.neural_network.MLPClassifier`.
+
+Same parameter names and meanings as scikit-learn's where they apply; in addition `dropout`,
+`batchnorm`, `weight_init`, `dtype`, `progress` and the solvers "momentum", "nesterov", "adagrad",
+"rmsprop", "adamw". Differences, one line each:
+- the output layer is always softmax over all classes (scikit-learn uses one logistic unit for two
+  classes), so `n_outputs_` is the number of classes and `out_activation_` is "softmax";
+- weights start from He (ReLU) or Xavier (other activations) normal draws, biases at zero
+  (scikit-learn: Glorot uniform for both);
+- "sgd" follows torch.optim's momentum form (the same steps as scikit-learn's at a constant rate).
+"""
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import optimizers
+from .callbacks import Callback
+from .functions import log_softmax, softmax
+from .network import MLP
+from .training import fit as fit_model
+from .validation import check_choice, check_dtype, check_number
+
+ACTIVATIONS = {"relu": "relu", "logistic": "sigmoid", "tanh": "tanh", "identity": "identity"}
+SOLVERS = ("adam", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adamw")
+SGD_FAMILY = ("sgd", "momentum", "nesterov")
+
+
+class _SklearnRules(Callback):
+    """scikit-learn's per-batch L2 scaling, learning-rate rules and stopping rule, as a callback.
+
+    - alpha: the penalty 0.5 * alpha * sum(W**2) is divided by the batch's weight sum, so the
+      network's weight_decay is set to alpha / that sum before each batch;
+    - learning_rate "invscaling": lr = learning_rate_init / (t_ + 1) ** power_t after each epoch,
+      t_ being the number of samples seen; "adaptive": divide lr by 5 instead of stopping;
+    - stop when the training loss (or, with early_stopping, the validation accuracy) has not
+      improved by tol for more than n_iter_no_change epochs.
+    """
+
+    def __init__(self, estimator):
+        super().__init__()
+        self.estimator = estimator
+
+    def on_batch_begin(self, batch, logs):
+        self.model.weight_decay = self.estimator.alpha / logs["weight_sum"]
+        self.estimator.t_ += logs["size"]
+
+    def on_epoch_end(self, epoch, logs):
+        est = self.estimator
+        est.n_iter_ += 1
+        est.loss_curve_.append(logs["loss"])
+        est.loss_ = logs["loss"]
+        adaptive = est.solver in SGD_FAMILY and est.learning_rate == "adaptive"
+        if est.solver in SGD_FAMILY and est.learning_rate == "invscaling":
+            self.optimizer.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+        if est.early_stopping and logs.get("val_accuracy") is not None:
+            score = logs["val_accuracy"]
+            est.validation_scores_.append(score)
+            est._no_improvement_count = 0 if score >= est.best_validation_score_ + est.tol else \
+                est._no_improvement_count + 1
+            if score > est.best_validation_score_:
+                est.best_validation_score_ = score
+                est._best_params = {k: v.copy() for k, v in self.model.params.items()}
+                est._best_buffers = {k: v.copy() for k, v in self.model.buffers.items()}
+        elif not est.early_stopping:
+            loss = logs["loss"]
+            est._no_improvement_count = 0 if loss <= est.best_loss_ - est.tol else est._no_improvement_count + 1
+            est.best_loss_ = min(est.best_loss_, loss)
+        if est._no_improvement_count > est.n_iter_no_change:
+            if adaptive and self.optimizer.lr > 1e-6:
+                self.optimizer.lr /= 5
+                est._no_improvement_count = 0
+            else:
+                est._stopped = True
+                self.stop_training = True
+
+
+class MLPClassifier(ClassifierMixin, BaseEstimator):
+    """Multilayer perceptron classifier with scikit-learn's interface, trained by `framework.fit`.
+
+    Fitted attributes: classes_, n_features_in_, loss_, loss_curve_, best_loss_,
+    validation_scores_, best_validation_score_, n_iter_, t_, coefs_, intercepts_, n_layers_,
+    n_outputs_, out_activation_, history_ (the full History) and model_ (the framework MLP).
+    """
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
+                 momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0, batchnorm=False,
+                 weight_init="auto", dtype=np.float64, progress=0):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.dropout = dropout
+        self.batchnorm = batchnorm
+        self.weight_init = weight_init
+        self.dtype = dtype
+        self.progress = progress
+
+    # -- checks ---------------------------------------------------------------------------------
+    def _validate_params(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, (int, np.integer)) else list(sizes)
+        for size in sizes:
+            check_number(size, "hidden_layer_sizes entries", low=1, integer=True)
+        check_choice(self.activation, "activation", tuple(ACTIVATIONS))
+        check_choice(self.solver, "solver", SOLVERS)
+        check_number(self.alpha, "alpha", low=0)
+        if self.batch_size != "auto":
+            check_number(self.batch_size, "batch_size", low=1, integer=True)
+        check_choice(self.learning_rate, "learning_rate", ("constant", "invscaling", "adaptive"))
+        check_number(self.learning_rate_init, "learning_rate_init", low=0, low_open=True)
+        check_number(self.power_t, "power_t", low=0)
+        check_number(self.max_iter, "max_iter", low=1, integer=True)
+        check_number(self.tol, "tol", low=0)
+        check_number(self.momentum, "momentum", low=0, high=1)
+        check_number(self.validation_fraction, "validation_fraction", low=0, high=1, low_open=True, high_open=True)
+        check_number(self.beta_1, "beta_1", low=0, high=1, high_open=True)
+        check_number(self.beta_2, "beta_2", low=0, high=1, high_open=True)
+        check_number(self.epsilon, "epsilon", low=0, low_open=True)
+        check_number(self.n_iter_no_change, "n_iter_no_change", low=1, integer=True)
+        check_number(self.dropout, "dropout", low=0, high=1, high_open=True)
+        check_dtype(self.dtype)
+        check_choice(self.progress, "progress", (0, 1, 2, None, False, True))
+        return sizes
+
+    def _make_optimizer(self):
+        lr = self.learning_rate_init
+        if self.solver == "sgd":
+            if self.momentum == 0:
+                return optimizers.SGD(lr=lr)
+            kind = optimizers.Nesterov if self.nesterovs_momentum else optimizers.Momentum
+            return kind(lr=lr, momentum=self.momentum)
+        if self.solver in ("momentum", "nesterov"):
+            kind = optimizers.Nesterov if self.solver == "nesterov" else optimizers.Momentum
+            return kind(lr=lr, momentum=self.momentum)
+        if self.solver in ("adam", "adamw"):
+            kind = optimizers.Adam if self.solver == "adam" else optimizers.AdamW
+            return kind(lr=lr, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
+        if self.solver == "adagrad":
+            return optimizers.AdaGrad(lr=lr)
+        return optimizers.RMSprop(lr=lr)
+
+    def _initialize(self, n_features, sizes):
+        weight_init = self.weight_init
+        if weight_init == "auto":
+            weight_init = "he" if self.activation == "relu" else "xavier"
+        seeds = np.random.SeedSequence(check_random_state(self.random_state).randint(2 ** 31 - 1)).spawn(2)
+        self.model_ = MLP(n_features, sizes, len(self.classes_), activation=ACTIVATIONS[self.activation],
+                          weight_init=weight_init, dropout=self.dropout, batchnorm=self.batchnorm,
+                          seed=np.random.default_rng(seeds[0]), dtype=check_dtype(self.dtype))
+        self._rng = np.random.default_rng(seeds[1])  # shuffling and the validation split
+        self._optimizer = self._make_optimizer()
+        self.t_, self.n_iter_ = 0, 0
+        self.loss_curve_ = []
+        self.best_loss_ = np.inf
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.best_validation_score_ = -np.inf if self.early_stopping else None
+        self._no_improvement_count = 0
+        self.n_layers_ = len(sizes) + 2
+        self.n_outputs_ = len(self.classes_)
+        self.out_activation_ = "softmax"
+
+    # -- fitting --------------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Train on X (n_samples, n_features) and labels y for up to max_iter epochs."""
+        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over (X, y); `classes` (every label that will ever appear) is needed on the first call."""
+        if not hasattr(self, "model_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit "
+                             "(all the labels that will appear, e.g. classes=np.unique(y_all))")
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    def _fit(self, X, y, sample_weight, classes, incremental):
+        sizes = self._validate_params()
+        first_call = not hasattr(self, "model_")
+        reset = first_call or not (incremental or self.warm_start)
+        X, y = validate_data(self, X, y, reset=reset, dtype=check_dtype(self.dtype), ensure_min_samples=1)
+        check_classification_targets(y)
+        if reset:
+            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            if len(labels) < 2:
+                raise ValueError(f"MLPClassifier needs at least 2 classes in y, got 1 class: {labels.tolist()}")
+            self.classes_ = labels
+            self._initialize(X.shape[1], sizes)
+        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+            raise ValueError(f"classes={classes!r} differs from the classes of the first partial_fit call, "
+                             f"{self.classes_.tolist()}")
+        elif not incremental:  # warm_start: keep the weights, start a new optimizer as scikit-learn does
+            self._optimizer = self._make_optimizer()
+            self._no_improvement_count = 0
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"y holds labels {unknown.tolist()} not in classes_ {self.classes_.tolist()}")
+        t = np.searchsorted(self.classes_, y)
+        batch_size = min(200, len(X)) if self.batch_size == "auto" else min(self.batch_size, len(X))
+        early_stopping = self.early_stopping and not incremental
+        self._stopped = False
+        history = fit_model(
+            self.model_, self._optimizer, X, t, epochs=1 if incremental else self.max_iter, batch_size=batch_size,
+            validation_fraction=self.validation_fraction if early_stopping else 0.0, seed=self._rng,
+            progress=2 if self.verbose and not self.progress else self.progress,
+            callbacks=[_SklearnRules(self)], shuffle=self.shuffle, sample_weight=sample_weight)
+        if reset:
+            self.history_ = history
+        else:  # partial_fit and warm_start continue the same history
+            self.history_.extend(history)
+        if early_stopping and getattr(self, "_best_params", None) is not None:
+            for key, value in self._best_params.items():
+                self.model_.params[key] = value
+            for key, value in self._best_buffers.items():
+                self.model_.buffers[key] = value
+        if not incremental and not self._stopped and history.epochs == self.max_iter:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                          "optimization hasn't converged yet.", ConvergenceWarning)
+        if self.early_stopping:
+            self.best_loss_ = None
+        return self
+
+    # -- fitted attributes scikit-learn users read ----------------------------------------------
+    @property
+    def coefs_(self):
+        check_is_fitted(self, "model_")
+        return [self.model_.params[f"W{i}"] for i in range(1, self.n_layers_)]
+
+    @property
+    def intercepts_(self):
+        check_is_fitted(self, "model_")
+        return [self.model_.params[f"b{i}"] for i in range(1, self.n_layers_)]
+
+    # -- prediction -----------------------------------------------------------------------------
+    def _scores(self, X):
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=check_dtype(self.dtype))
+        return self.model_.predict(X)
+
+    def predict(self, X):
+        """The most probable class of each row of X."""
+        scores = self._scores(X)
+        return self.classes_[scores.argmax(axis=1)]
+
+    def predict_proba(self, X):
+        """Class probabilities (n_samples, n_classes), columns in the order of classes_."""
+        return softmax(self._scores(X))
+
+    def predict_log_proba(self, X):
+        """log of predict_proba, computed stably through log_softmax."""
+        return log_softmax(self._scores(X))
