@@ -131,3 +131,17 @@ def test_reprs_name_the_layer(rng):
     assert repr(Dropout(0.2)) == "Dropout(ratio=0.2)"
     assert repr(ReLU()) == "ReLU()"
     assert "BatchNormalization(4" in repr(BatchNormalization(np.ones(4), np.zeros(4)))
+
+
+def test_weighted_softmax_cross_entropy_loss_and_gradient(rng):
+    layer = SoftmaxCrossEntropy()
+    x, labels = rng.normal(size=(6, 3)), rng.integers(0, 3, size=6)
+    w = rng.random(6) + 0.1
+    per_sample = -np.log(softmax(x)[np.arange(6), labels])
+    assert layer.forward(x, labels, w) == pytest.approx(np.sum(w * per_sample) / w.sum(), rel=1e-12)
+    dx = layer.backward()
+    assert rel_error(dx, numerical_gradient(lambda _: layer.forward(x, labels, w), x)) < 1e-6
+    # integer weights count a sample that many times
+    repeated = np.repeat(np.arange(6), [1, 2, 1, 3, 1, 1])
+    assert layer.forward(x, labels, np.array([1.0, 2, 1, 3, 1, 1])) == pytest.approx(
+        layer.forward(x[repeated], labels[repeated]), rel=1e-12)
