@@ -4,6 +4,9 @@
 moments) is made lazily per key on the first update. The rules and defaults are torch.optim's, so
 a run can be checked step by step against PyTorch; each docstring says where the book differs.
 `lr` is a plain attribute that a learning-rate schedule may change between steps.
+Every optimizer takes `clip_norm`: when the global norm of all gradients, sqrt(sum_k ||dW_k||^2),
+exceeds it, the gradients are scaled by clip_norm / (norm + 1e-6) before the step
+(torch.nn.utils.clip_grad_norm_).
 """
 import numpy as np
 
@@ -16,19 +19,28 @@ class Optimizer:
     #: names of the per-key state dicts, e.g. ("v",) for Momentum; used to save and load state.
     slots = ()
 
-    def __init__(self, lr):
+    def __init__(self, lr, clip_norm=None):
         self.lr = check_number(lr, "lr", low=0, low_open=True)
+        self.clip_norm = None if clip_norm is None else check_number(clip_norm, "clip_norm", low=0, low_open=True)
         self.t = 0  # number of update() calls so far
         for slot in self.slots:
             setattr(self, slot, {})
 
     def update(self, params, grads):
-        self.t += 1
+        """One step for every key of params, in place."""
         for key, param in params.items():
-            grad = grads[key]
-            if param.shape != grad.shape:
-                raise ValueError(f"grads[{key!r}] must have shape {param.shape}, got {grad.shape}")
+            if key not in grads or param.shape != grads[key].shape:
+                got = grads[key].shape if key in grads else "nothing"
+                raise ValueError(f"grads[{key!r}] must have shape {param.shape}, got {got}")
+        self.t += 1
+        scale = self._clip_scale(grads) if self.clip_norm is not None else 1.0
+        for key, param in params.items():
+            grad = grads[key] if scale == 1.0 else grads[key] * param.dtype.type(scale)
             self._step(key, param, grad)
+
+    def _clip_scale(self, grads):
+        norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
+        return self.clip_norm / (norm + 1e-6) if norm > self.clip_norm else 1.0
 
     def _state(self, slot, key, like):
         """The state array `slot` for `key`, made as zeros like the parameter on first use."""
@@ -41,18 +53,18 @@ class Optimizer:
         raise NotImplementedError
 
     def _hyper(self):
-        return {"lr": self.lr}
+        return {"lr": self.lr, "clip_norm": self.clip_norm}
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items() if not (k == "clip_norm" and v is None))
         return f"{type(self).__name__}({args})"
 
 
 class SGD(Optimizer):
     """W <- W - lr * dW (torch.optim.SGD; PyTorch's default lr = 1e-3, the book's 0.01)."""
 
-    def __init__(self, lr=1e-3):
-        super().__init__(lr)
+    def __init__(self, lr=1e-3, clip_norm=None):
+        super().__init__(lr, clip_norm)
 
     def _step(self, key, param, grad):
         param -= self.lr * grad
@@ -66,8 +78,8 @@ class Momentum(Optimizer):
 
     slots = ("v",)
 
-    def __init__(self, lr=1e-3, momentum=0.9):
-        super().__init__(lr)
+    def __init__(self, lr=1e-3, momentum=0.9, clip_norm=None):
+        super().__init__(lr, clip_norm)
         self.momentum = check_number(momentum, "momentum", low=0, high=1)
 
     def _step(self, key, param, grad):
@@ -77,7 +89,7 @@ class Momentum(Optimizer):
         param -= self.lr * v
 
     def _hyper(self):
-        return {"lr": self.lr, "momentum": self.momentum}
+        return {"lr": self.lr, "momentum": self.momentum, "clip_norm": self.clip_norm}
 
 
 class Nesterov(Momentum):
@@ -102,8 +114,8 @@ class AdaGrad(Optimizer):
 
     slots = ("h",)
 
-    def __init__(self, lr=1e-2, eps=1e-10):
-        super().__init__(lr)
+    def __init__(self, lr=1e-2, eps=1e-10, clip_norm=None):
+        super().__init__(lr, clip_norm)
         self.eps = check_number(eps, "eps", low=0)
 
     def _step(self, key, param, grad):
@@ -112,7 +124,7 @@ class AdaGrad(Optimizer):
         param -= self.lr * grad / (np.sqrt(h) + self.eps)
 
     def _hyper(self):
-        return {"lr": self.lr, "eps": self.eps}
+        return {"lr": self.lr, "eps": self.eps, "clip_norm": self.clip_norm}
 
 
 class RMSprop(Optimizer):
@@ -123,8 +135,8 @@ class RMSprop(Optimizer):
 
     slots = ("h",)
 
-    def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8):
-        super().__init__(lr)
+    def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, clip_norm=None):
+        super().__init__(lr, clip_norm)
         self.alpha = check_number(alpha, "alpha", low=0, high=1)
         self.eps = check_number(eps, "eps", low=0)
 
@@ -135,7 +147,7 @@ class RMSprop(Optimizer):
         param -= self.lr * grad / (np.sqrt(h) + self.eps)
 
     def _hyper(self):
-        return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps}
+        return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "clip_norm": self.clip_norm}
 
 
 class Adam(Optimizer):
@@ -149,8 +161,8 @@ class Adam(Optimizer):
 
     slots = ("m", "v")
 
-    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-        super().__init__(lr)
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, clip_norm=None):
+        super().__init__(lr, clip_norm)
         self.beta1 = check_number(beta1, "beta1", low=0, high=1, high_open=True)
         self.beta2 = check_number(beta2, "beta2", low=0, high=1, high_open=True)
         self.eps = check_number(eps, "eps", low=0)
@@ -167,7 +179,7 @@ class Adam(Optimizer):
         param -= self.lr * (m * m_hat_scale) / (np.sqrt(v * v_hat_scale) + self.eps)
 
     def _hyper(self):
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, "clip_norm": self.clip_norm}
 
 
 class AdamW(Adam):
@@ -177,8 +189,8 @@ class AdamW(Adam):
     scaled by Adam's per-parameter step size. The book has no AdamW.
     """
 
-    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
-        super().__init__(lr, beta1, beta2, eps)
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2, clip_norm=None):
+        super().__init__(lr, beta1, beta2, eps, clip_norm)
         self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
 
     def _step(self, key, param, grad):
