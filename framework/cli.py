@@ -12,8 +12,15 @@ RUN_SETTINGS = ("dataset", "seed", "dtype", "batch_size", "validation_fraction",
                 "early_stopping", "patience")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad flag or value is one line on stderr (and exit code 2), not the usage text."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m framework",
+    parser = OneLineParser(prog="python -m framework",
                                      description="Train and study small neural networks in NumPy.")
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -30,6 +37,7 @@ def build_parser():
     train.add_argument("--epochs", type=int, default=50, help="total epochs (a resumed run continues up to it)")
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--weight-decay", type=float, default=0.0, help="L2 strength lambda")
+    train.add_argument("--clip-norm", type=float, default=None, help="clip gradients to this global norm")
     train.add_argument("--dropout", type=float, default=0.0, help="dropout ratio after each hidden layer")
     train.add_argument("--batchnorm", action="store_true", help="batch normalization after each hidden Affine")
     train.add_argument("--validation-fraction", type=float, default=0.1,
@@ -102,7 +110,7 @@ def train(args):
         dtype = np.dtype(args.dtype).type
         model = MLP(x_train.shape[1], args.hidden, 10, activation=args.activation, weight_decay=args.weight_decay,
                     dropout=args.dropout, batchnorm=args.batchnorm, seed=args.seed, dtype=dtype)
-        optimizer = OPTIMIZERS[args.optimizer](lr=args.lr)
+        optimizer = OPTIMIZERS[args.optimizer](lr=args.lr, clip_norm=args.clip_norm)
     print(f"{settings['dataset']}: {len(x_train)} training and {len(x_test)} test samples; "
           f"{model.parameter_count:,} parameters; {optimizer!r}")
 

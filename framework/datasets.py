@@ -73,20 +73,39 @@ def _digits_arrays():
     return images, labels
 
 
+def standardize(x_train, *others):
+    """Scale each feature to mean 0 and standard deviation 1 using the training set's statistics.
+
+    A constant feature (like the digits' always-blank corner pixels) gets standard deviation 1,
+    so it becomes 0 instead of NaN. Returns the scaled x_train followed by the scaled others.
+    """
+    mean = x_train.mean(axis=0)
+    std = x_train.std(axis=0)
+    std[std == 0] = 1
+    return tuple((x - mean) / std for x in (x_train,) + others)
+
+
 def load_digits(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.float64):
     """scikit-learn's handwritten digits: 1797 images of 8x8 pixels (64 features), 10 classes.
 
     Returns ((x_train, t_train), (x_test, t_test)) from a stratified split seeded by `seed`.
-    normalize: pixels scaled from 0..16 to [0, 1]. one_hot: t as one-hot rows (N, 10) instead of
-    labels (N,). x (and one-hot t) have `dtype`; labels are int64.
+    normalize: True scales pixels from 0..16 to [0, 1]; "standard" gives each pixel mean 0 and
+    standard deviation 1 on the training set (see `standardize`); False keeps 0..16.
+    one_hot: t as one-hot rows (N, 10) instead of labels (N,). x (and one-hot t) have `dtype`;
+    labels are int64.
     """
     from .functions import one_hot as to_one_hot
 
     dtype = check_dtype(dtype)
+    if normalize not in (True, False, "standard"):
+        raise ValueError(f"normalize must be True, False or 'standard', got {normalize!r}")
     images, labels = _digits_arrays()
     x = images.astype(dtype)
-    if normalize:
+    if normalize is True:
         x /= 16
     train, test = stratified_split(labels, test_size, seed)
     t = to_one_hot(labels, 10, dtype=dtype) if one_hot else labels
-    return (x[train], t[train]), (x[test], t[test])
+    x_train, x_test = x[train], x[test]
+    if normalize == "standard":
+        x_train, x_test = standardize(x_train, x_test)
+    return (x_train, t[train]), (x_test, t[test])

@@ -227,7 +227,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self.model_, self._optimizer, X, t, epochs=1 if incremental else self.max_iter, batch_size=batch_size,
             validation_fraction=self.validation_fraction if early_stopping else 0.0, seed=self._rng,
             progress=2 if self.verbose and not self.progress else self.progress,
-            callbacks=[_SklearnRules(self)], shuffle=self.shuffle, sample_weight=sample_weight)
+            callbacks=[_SklearnRules(self)], shuffle=self.shuffle, sample_weight=sample_weight,
+            _single_class_ok=incremental)  # scikit-learn lets a partial_fit batch hold one class
         if reset:
             self.history_ = history
         else:  # partial_fit and warm_start continue the same history

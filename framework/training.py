@@ -43,7 +43,7 @@ def evaluate(model, x, t, batch_size=2048):
 
 def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=None,
         validation_fraction=0.0, seed=None, progress=None, callbacks=None, shuffle=True, resume_from=None,
-        sample_weight=None):
+        sample_weight=None, _single_class_ok=False):
     """Train `model` with `optimizer` on inputs x (N, D) and targets t (labels (N,) or one-hot).
 
     epochs: the total number of epochs of the run (a resumed run continues up to it).
@@ -69,6 +69,9 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
         raise ValueError(f"progress must be None, 0, 1 or 2, got {progress!r}")
     x = model._check_x(x)
     t = as_labels(t, len(x), model.output_size, name="t")
+    if not _single_class_ok and (t == t[0]).all():
+        raise ValueError(f"t must hold at least 2 classes to train a classifier, got only class {t[0]} "
+                         f"in all {len(t)} samples")
     w = None if sample_weight is None else check_sample_weight(sample_weight, len(x), x.dtype.type)
     rng = np.random.default_rng(seed)
     history = History()
