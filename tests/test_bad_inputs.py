@@ -1,0 +1,135 @@
+"""Every public entry point answers bad input with a clear error: the exception type, and a
+message that names the argument, what was expected and what was received."""
+import numpy as np
+import pytest
+
+from framework import datasets, functions as F, io, layers as L, optimizers as O, schedules
+from framework.network import MLP
+from framework.training import fit
+
+Y = np.array([[0.1, 0.8, 0.1], [0.7, 0.2, 0.1]])
+X4 = np.random.default_rng(0).normal(size=(6, 4))
+T4 = np.array([0, 1, 0, 1, 0, 1])
+
+
+def net():
+    return MLP(4, [3], 2, seed=0)
+
+
+def affine():
+    return L.Affine(np.zeros((3, 2)), np.zeros(2))
+
+
+def batchnorm():
+    return L.BatchNormalization(np.ones(3), np.zeros(3))
+
+
+def not_a_checkpoint(tmp_path):
+    path = tmp_path / "other.npz"
+    np.savez(path, weights=np.zeros(2))
+    return io.load(path)
+
+
+def set_wrong_shape():
+    net().params["W1"] = np.zeros((3, 4))
+
+
+# (what, call, exception, fragments the message must contain: argument, expected, received)
+CASES = [
+    # functions
+    ("y 3-D", lambda: F.cross_entropy(np.ones((2, 2, 2)) / 2, [0, 1]), ValueError, ["y must be", "1-D or 2-D", "(2, 2, 2)"]),
+    ("y with NaN", lambda: F.cross_entropy(np.array([[np.nan, 1.0]]), [0]), ValueError, ["y must be finite", "1 NaN"]),
+    ("y empty", lambda: F.cross_entropy(np.zeros((0, 3)), []), ValueError, ["y must not be empty", "(0, 3)"]),
+    ("y of strings", lambda: F.cross_entropy(["a", "b"], [0]), TypeError, ["y must be a numeric array", "<U1"]),
+    ("y not probabilities", lambda: F.cross_entropy(np.array([[2.0, -1.0]]), [0]), ValueError, ["y must hold probabilities in [0, 1]", "-1.0"]),
+    ("t longer than y", lambda: F.cross_entropy(Y, [0, 1, 2]), ValueError, ["t must have one entry per sample", "expected 2", "got 3"]),
+    ("t out of range", lambda: F.cross_entropy(Y, [0, 3]), ValueError, ["t must hold labels in [0, 2]", "got 3"]),
+    ("t negative", lambda: F.cross_entropy(Y, [-1, 0]), ValueError, ["t must hold labels in [0, 2]", "got -1"]),
+    ("labels start at 1", lambda: F.cross_entropy(Y, [1, 3]), ValueError, ["t must hold labels in [0, 2]", "got 3", "start at 1"]),
+    ("t non-integer", lambda: F.cross_entropy(Y, [1.5, 0.0]), ValueError, ["t must hold integer class labels", "1.5"]),
+    ("t strings", lambda: F.cross_entropy(Y, ["a", "b"]), TypeError, ["t must be integer class labels or one-hot rows", "<U1"]),
+    ("t a column", lambda: F.cross_entropy(Y, [[0], [1]]), ValueError, ["t must be labels of shape (2,)", "(2, 3)", "column of shape (2, 1)"]),
+    ("t not one-hot", lambda: F.cross_entropy(Y, [[1, 1, 0], [0, 1, 0]]), ValueError, ["t looks one-hot", "row 0 is [1, 1, 0]", "a single 1"]),
+    ("t one-hot of the wrong width", lambda: F.cross_entropy(Y, np.eye(4)[:2]), ValueError, ["t must be labels of shape (2,)", "(2, 3)", "got shape (2, 4)"]),
+    ("scores with inf", lambda: F.softmax_cross_entropy(np.array([[np.inf, 0.0]]), [0]), ValueError, ["x must be finite", "infinite"]),
+    ("one_hot label too big", lambda: F.one_hot([0, 3], 3), ValueError, ["labels must hold labels in [0, 2]", "got 3"]),
+    ("numerical_gradient of a list", lambda: F.numerical_gradient(lambda v: 0.0, [1.0]), TypeError, ["x must be a float numpy array", "list"]),
+    # layers
+    ("Affine W 1-D", lambda: L.Affine(np.zeros(3), np.zeros(3)), ValueError, ["W of shape (D, M)", "b of shape (M,)", "W (3,)"]),
+    ("Affine b wrong size", lambda: L.Affine(np.zeros((3, 2)), np.zeros(3)), ValueError, ["b of shape (M,)", "b (3,)"]),
+    ("Affine integer W", lambda: L.Affine(np.zeros((3, 2), int), np.zeros(2, int)), TypeError, ["W and b must share one float dtype", "int64"]),
+    ("Affine wrong feature count", lambda: affine().forward(np.zeros((2, 4))), ValueError, ["x must have 3 features per sample", "(2, 4)"]),
+    ("Dropout ratio 1", lambda: L.Dropout(1.0), ValueError, ["ratio must be < 1", "got 1.0"]),
+    ("Dropout ratio negative", lambda: L.Dropout(-0.1), ValueError, ["ratio must be >= 0", "got -0.1"]),
+    ("Dropout ratio a string", lambda: L.Dropout("0.5"), TypeError, ["ratio must be a number", "'0.5'"]),
+    ("BatchNormalization momentum", lambda: L.BatchNormalization(np.ones(3), np.zeros(3), momentum=1.5), ValueError, ["momentum must be <= 1", "1.5"]),
+    ("BatchNormalization eps", lambda: L.BatchNormalization(np.ones(3), np.zeros(3), eps=0), ValueError, ["eps must be > 0", "got 0"]),
+    ("BatchNormalization features", lambda: batchnorm().forward(np.zeros((4, 5))), ValueError, ["x must have 3 features", "(4, 5)"]),
+    # networks
+    ("MLP activation", lambda: MLP(4, [3], 2, activation="softplus"), ValueError, ["activation must be one of", "'relu'", "'softplus'"]),
+    ("MLP dropout", lambda: MLP(4, [3], 2, dropout=1.5), ValueError, ["dropout must be < 1", "1.5"]),
+    ("MLP input size float", lambda: MLP(4.5, [3], 2), TypeError, ["input_size must be an integer", "4.5"]),
+    ("MLP hidden size 0", lambda: MLP(4, [0], 2), ValueError, ["hidden_sizes entries must be >= 1", "got 0"]),
+    ("MLP dtype", lambda: MLP(4, [3], 2, dtype=np.int32), ValueError, ["dtype must be numpy.float32 or numpy.float64", "int32"]),
+    ("MLP weight_init", lambda: MLP(4, [3], 2, weight_init="lecun"), ValueError, ["weight_init must be one of", "'he'", "'lecun'"]),
+    ("MLP weight_decay", lambda: MLP(4, [3], 2, weight_decay=-1), ValueError, ["weight_decay must be >= 0", "-1"]),
+    ("predict wrong feature count", lambda: net().predict(np.zeros((5, 3))), ValueError, ["x must have 4 features per sample", "(5, 3)"]),
+    ("predict transposed batch", lambda: net().predict(np.zeros((4, 7))), ValueError, ["x must have 4 features per sample", "(4, 7)"]),
+    ("predict one sample 1-D", lambda: net().predict(np.zeros(4)), ValueError, ["x must be a batch of shape (N, 4)", "(4,)", "reshape"]),
+    ("predict NaN", lambda: net().predict(np.full((2, 4), np.nan)), ValueError, ["x must be finite", "8 NaN"]),
+    ("predict empty", lambda: net().predict(np.zeros((0, 4))), ValueError, ["x must not be empty", "(0, 4)"]),
+    ("loss t length", lambda: net().loss(np.zeros((5, 4)), [0, 1]), ValueError, ["t must have one entry per sample", "expected 5", "got 2"]),
+    ("params wrong shape", set_wrong_shape, ValueError, ["params['W1'] must have shape (4, 3)", "(3, 4)"]),
+    # optimizers and schedules
+    ("SGD negative lr", lambda: O.SGD(lr=-0.1), ValueError, ["lr must be > 0", "-0.1"]),
+    ("Adam beta1 1", lambda: O.Adam(beta1=1.0), ValueError, ["beta1 must be < 1", "1.0"]),
+    ("Momentum momentum 2", lambda: O.Momentum(momentum=2), ValueError, ["momentum must be <= 1", "2"]),
+    ("clip_norm 0", lambda: O.SGD(clip_norm=0), ValueError, ["clip_norm must be > 0", "got 0"]),
+    ("update with wrong grad shape", lambda: O.SGD().update({"W": np.zeros(2)}, {"W": np.zeros(3)}), ValueError, ["grads['W'] must have shape (2,)", "(3,)"]),
+    ("update with a missing grad", lambda: O.SGD().update({"W": np.zeros(2)}, {}), ValueError, ["grads['W'] must have shape (2,)", "nothing"]),
+    ("StepDecay step 0", lambda: schedules.StepDecay(0.1, step_size=0), ValueError, ["step_size must be >= 1", "got 0"]),
+    # fit
+    ("fit epochs -1", lambda: fit(net(), O.SGD(), X4, T4, epochs=-1), ValueError, ["epochs must be >= 0", "-1"]),
+    ("fit batch size 0", lambda: fit(net(), O.SGD(), X4, T4, batch_size=0), ValueError, ["batch_size must be >= 1", "got 0"]),
+    ("fit batch size float", lambda: fit(net(), O.SGD(), X4, T4, batch_size=2.5), TypeError, ["batch_size must be an integer", "2.5"]),
+    ("fit validation_fraction 1", lambda: fit(net(), O.SGD(), X4, T4, validation_fraction=1.0), ValueError, ["validation_fraction must be < 1", "1.0"]),
+    ("fit progress 5", lambda: fit(net(), O.SGD(), X4, T4, progress=5), ValueError, ["progress must be None, 0, 1 or 2", "5"]),
+    ("fit one class", lambda: fit(net(), O.SGD(), X4, np.zeros(6, int)), ValueError, ["t must hold at least 2 classes", "only class 0", "6 samples"]),
+    ("fit negative weights", lambda: fit(net(), O.SGD(), X4, T4, sample_weight=-np.ones(6)), ValueError, ["sample_weight must be >= 0", "-1.0"]),
+    ("fit weights length", lambda: fit(net(), O.SGD(), X4, T4, sample_weight=np.ones(4)), ValueError, ["sample_weight must have one weight per sample", "expected 6", "got 4"]),
+    ("fit validation_data single array", lambda: fit(net(), O.SGD(), X4, T4, validation_data=X4), ValueError, ["validation_data must be a pair (x_val, t_val)"]),
+    ("fit labels as strings", lambda: fit(net(), O.SGD(), X4, np.array(list("ababab"))), TypeError, ["t must be integer class labels", "<U1"]),
+    # datasets
+    ("load_digits test_size", lambda: datasets.load_digits(test_size=1.5), ValueError, ["test_size must be < 1", "1.5"]),
+    ("load_digits dtype", lambda: datasets.load_digits(dtype=int), ValueError, ["dtype must be numpy.float32 or numpy.float64", "int"]),
+    ("load_digits normalize", lambda: datasets.load_digits(normalize="minmax"), ValueError, ["normalize must be True, False or 'standard'", "'minmax'"]),
+]
+
+
+@pytest.mark.parametrize("what, call, exception, fragments", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_gives_a_clear_error(what, call, exception, fragments):
+    with pytest.raises(exception) as info:
+        call()
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, f"{what}: {fragment!r} not in {message!r}"
+
+
+def test_the_table_is_large_and_distinct():
+    assert len(CASES) >= 40
+    assert len({c[0] for c in CASES}) == len(CASES)
+
+
+def test_a_file_that_is_not_ours(tmp_path):
+    with pytest.raises(io.CheckpointError, match="is not a framework checkpoint .no __framework__ entry."):
+        not_a_checkpoint(tmp_path)
+
+
+def test_estimator_errors_name_the_problem():
+    pytest.importorskip("sklearn")
+    from framework import MLPClassifier
+    with pytest.raises(ValueError, match="alpha must be >= 0, got -1"):
+        MLPClassifier(alpha=-1).fit(X4, T4)
+    fitted = MLPClassifier(max_iter=5, random_state=0).fit(X4, T4)
+    with pytest.raises(ValueError, match="X has 3 features, but MLPClassifier is expecting 4 features"):
+        fitted.predict(np.zeros((2, 3)))
