@@ -224,7 +224,7 @@ def _restore_optimizer(optimizer, meta, arrays, path):
             if value.shape != arrays[f"param/{key}"].shape:
                 raise CheckpointError(f"{path}: optimizer {slot}[{key!r}] has shape {value.shape}, "
                                       f"the parameter {arrays[f'param/{key}'].shape}")
-        setattr(optimizer, slot, state)
+        optimizer.set_state(slot, state)
 
 
 def load_checkpoint(path):

@@ -5,8 +5,19 @@ parameters); `backward` fills `grads` and never writes into `dout`. Shapes: x is
 """
 import numpy as np
 
-from .functions import log_softmax, sigmoid
+from .functions import sigmoid
 from .validation import as_labels, check_number
+
+
+_ONES = {}
+
+
+def _ones(n, dtype):
+    """A cached vector of n ones (for summing rows with a matrix-vector product)."""
+    key = (n, dtype)
+    if key not in _ONES:
+        _ONES[key] = np.ones(n, dtype=dtype)
+    return _ONES[key]
 
 
 class Layer:
@@ -57,14 +68,20 @@ class Affine(Layer):
             raise ValueError(f"x must have {W.shape[0]} features per sample for this Affine layer, "
                              f"got shape {self.x_shape}")
         self.x = x
-        return x @ W + b
+        out = x @ W
+        out += b  # in place: saves allocating a second (N, M) array
+        return out
 
     def backward(self, dout):
-        W = self.params["W"]
-        # Writing into the existing gradient arrays saves two allocations per batch.
+        self.backward_params(dout)
+        return (dout @ self.params["W"].T).reshape(self.x_shape)
+
+    def backward_params(self, dout):
+        """dW and db only: a network's first layer needs no dx, the largest product of all."""
+        # Writing into the existing gradient arrays saves two allocations per batch, and
+        # ones @ dout sums the rows with BLAS, several times faster than np.sum(axis=0).
         np.matmul(self.x.T, dout, out=self.grads["W"])
-        np.sum(dout, axis=0, out=self.grads["b"])
-        return (dout @ W.T).reshape(self.x_shape)
+        np.dot(_ones(len(dout), dout.dtype), dout, out=self.grads["b"])
 
     def __repr__(self):
         d, m = self.params["W"].shape
@@ -216,10 +233,14 @@ class SoftmaxCrossEntropy(Layer):
     def forward(self, x, t, sample_weight=None):
         n, num_classes = x.shape
         self.t = as_labels(t, n, num_classes, name="t")
-        log_y = log_softmax(x)
-        self.y = np.exp(log_y)
+        # log_softmax and softmax from one exp: shifted = x - max, y = e / sum(e),
+        # log y[t] = shifted[t] - log(sum(e)).
+        shifted = x - x.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        total = e @ _ones(num_classes, e.dtype)  # row sums, as a matrix-vector product (faster)
+        self.y = np.divide(e, total[:, None], out=e)
+        picked = shifted[np.arange(n), self.t] - np.log(total)
         self.sample_weight = sample_weight
-        picked = log_y[np.arange(n), self.t]
         if sample_weight is None:
             return float(-picked.sum() / n)
         return float(-(sample_weight * picked).sum() / sample_weight.sum())

@@ -23,9 +23,38 @@ class ArrayView(MutableMapping):
 
     def __init__(self, network, attribute):
         self._network, self._attribute = network, attribute
+        self._flat, self._views = None, ()
 
     def _places(self):
         return self._network._named(self._attribute)
+
+    def pack(self):
+        """Move every array into one contiguous buffer, each layer keeping a view of its part.
+
+        Optimizers then update all parameters with a few numpy calls instead of a few per array.
+        Arrays of different dtypes are left as they are.
+        """
+        places = list(self._places().values())
+        arrays = [layer_dict[name] for layer_dict, name in places]
+        if not arrays or len({a.dtype for a in arrays}) != 1:
+            return
+        flat, offset, views = np.empty(sum(a.size for a in arrays), dtype=arrays[0].dtype), 0, []
+        for (layer_dict, name), array in zip(places, arrays):
+            view = flat[offset:offset + array.size].reshape(array.shape)
+            view[...] = array
+            layer_dict[name] = view
+            views.append((layer_dict, name, view))
+            offset += array.size
+        self._flat, self._views = flat, tuple(views)
+        self._layers = tuple(map(id, self._network.layers))
+
+    @property
+    def packed(self):
+        """The one buffer behind every array (in key order), or None if not packed any more."""
+        if self._flat is not None and (tuple(map(id, self._network.layers)) != self._layers or any(
+                layer_dict.get(name) is not view for layer_dict, name, view in self._views)):
+            self._flat = None  # a layer or an array was replaced: fall back to per-key updates
+        return self._flat
 
     def __getitem__(self, key):
         layer_dict, name = self._places()[key]
@@ -68,15 +97,26 @@ class Sequential:
         self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
         self.params = ArrayView(self, "params")
         self.grads = ArrayView(self, "grads")
+        self._names = {}
+        # Gradient arrays belong to the layers, not to the user: they can live in one buffer.
+        self.grads.pack()
 
     # -- naming ---------------------------------------------------------------------------------
     def _named(self, attribute):
         """{'W1': (layer.params, 'W'), ...}: each key numbered by how many layers had it before."""
-        places, counts = {}, {}
+        signature = (attribute,) + tuple(map(id, self.layers))
+        cached = self._names.get(attribute)
+        if cached is not None and cached[0] == signature and all(
+                layer_dict is getattr(layer, attribute, None) for layer, layer_dict in cached[2]):
+            return cached[1]
+        places, counts, owners = {}, {}, []
         for layer in self.layers:
-            for name in getattr(layer, attribute, {}):
+            layer_dict = getattr(layer, attribute, {})
+            owners.append((layer, layer_dict))
+            for name in layer_dict:
                 counts[name] = counts.get(name, 0) + 1
-                places[f"{name}{counts[name]}"] = (getattr(layer, attribute), name)
+                places[f"{name}{counts[name]}"] = (layer_dict, name)
+        self._names[attribute] = (signature, places, owners)  # rebuilt if the layers change
         return places
 
     @property
@@ -151,11 +191,19 @@ class Sequential:
             return self.loss_layer.forward(scores, t) + self._decay_term()
         return self.loss_layer.forward(scores, t, sample_weight) + self._decay_term()
 
-    def backward(self, dout=1.0):
-        """Backpropagate from the last `loss` call; fills every layer's grads; returns dL/dx."""
+    def backward(self, dout=1.0, input_grad=True):
+        """Backpropagate from the last `loss` call; fills every layer's grads; returns dL/dx.
+
+        With input_grad=False (training), a first Affine layer skips dx and None is returned.
+        """
         dout = self.loss_layer.backward(dout)
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            if i == 0 and not input_grad and isinstance(layer, Affine):
+                layer.backward_params(dout)
+                dout = None
+            else:
+                dout = layer.backward(dout)
         if self.weight_decay:
             for layer in self.layers:
                 if isinstance(layer, Affine):
@@ -273,6 +321,8 @@ class MLP(Sequential):
             if dropout:
                 layers.append(Dropout(dropout, seed=self.rng))
         super().__init__(layers, weight_decay=weight_decay)
+        # The MLP made these arrays itself, so nobody holds them: one buffer for all parameters.
+        self.params.pack()
 
     def _init_weight(self, fan_in, fan_out, weight_init, dtype):
         if weight_init == "he":

@@ -3,6 +3,7 @@
 One epoch: a fresh permutation of the training samples, cut into batches of `batch_size` (the
 last, smaller batch is averaged over its own size); per batch loss, backward, optimizer.update.
 """
+import math
 import sys
 import time
 import warnings
@@ -151,9 +152,9 @@ def _run_epoch(model, optimizer, x, t, w, x_val, t_val, batch_size, rng, shuffle
         for callback in callbacks:
             callback.on_batch_begin(batch, {"size": len(idx), "weight_sum": len(idx) if wb is None else float(wb.sum())})
         loss = model._loss(xb, tb, train=True, sample_weight=wb)
-        if not np.isfinite(loss) or loss > limit:
+        if not math.isfinite(loss) or loss > limit:
             _diverged(model, optimizer, history, epoch, batch, loss, backup)
-        model.backward()
+        model.backward(input_grad=False)
         optimizer.update(model.params, model.grads)
         history.batch_loss.append(loss)
         if first_loss is None:
