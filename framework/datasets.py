@@ -109,3 +109,165 @@ def load_digits(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.f
     if normalize == "standard":
         x_train, x_test = standardize(x_train, x_test)
     return (x_train, t[train]), (x_test, t[test])
+
+
+# -- scikit-learn's bundled tables ---------------------------------------------------------------
+def _split(x, labels, test_size, normalize, one_hot, seed, dtype, num_classes):
+    """The shared tail of every loader: scale, split stratified, one-hot if asked."""
+    from .functions import one_hot as to_one_hot
+
+    dtype = check_dtype(dtype)
+    if normalize not in (True, False, "standard"):
+        raise ValueError(f"normalize must be True, False or 'standard', got {normalize!r}")
+    x = np.asarray(x, dtype=dtype)
+    train, test = stratified_split(labels, test_size, seed)
+    x_train, x_test = x[train], x[test]
+    if normalize is True:  # each feature to [0, 1] by the training set's range
+        low, span = x_train.min(axis=0), np.ptp(x_train, axis=0)
+        span[span == 0] = 1
+        x_train, x_test = (x_train - low) / span, (x_test - low) / span
+    elif normalize == "standard":
+        x_train, x_test = standardize(x_train, x_test)
+    t = to_one_hot(labels, num_classes, dtype=dtype) if one_hot else labels
+    return (x_train, t[train]), (x_test, t[test])
+
+
+def _sklearn_table(name, test_size, normalize, one_hot, seed, dtype):
+    import sklearn.datasets  # only for these loaders
+
+    bunch = getattr(sklearn.datasets, f"load_{name}")()
+    labels = bunch.target.astype(np.int64)
+    return _split(bunch.data, labels, test_size, normalize, one_hot, seed, dtype, int(labels.max()) + 1)
+
+
+def load_iris(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.float64):
+    """Fisher's iris (scikit-learn's copy): 150 flowers, 4 measurements, 3 species.
+
+    Returns ((x_train, t_train), (x_test, t_test)) like `load_digits`; normalize=True scales each
+    feature to [0, 1] by the training set's range, "standard" standardizes it.
+    """
+    return _sklearn_table("iris", test_size, normalize, one_hot, seed, dtype)
+
+
+def load_wine(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.float64):
+    """Wine recognition (scikit-learn's copy): 178 wines, 13 chemical features, 3 cultivars."""
+    return _sklearn_table("wine", test_size, normalize, one_hot, seed, dtype)
+
+
+def load_breast_cancer(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.float64):
+    """Breast cancer Wisconsin (scikit-learn's copy): 569 samples, 30 features, 2 classes."""
+    return _sklearn_table("breast_cancer", test_size, normalize, one_hot, seed, dtype)
+
+
+# -- 2-D toy data, made with numpy --------------------------------------------------------------
+def _toy(x, labels, test_size, one_hot, seed, dtype, num_classes):
+    return _split(x, labels, test_size, False, one_hot, seed, dtype, num_classes)
+
+
+def make_moons(n_samples=400, noise=0.1, test_size=0.2, one_hot=False, seed=0, dtype=np.float64):
+    """Two interleaving half circles in 2-D (as scikit-learn's make_moons), Gaussian noise added."""
+    check_number(n_samples, "n_samples", low=4, integer=True)
+    check_number(noise, "noise", low=0)
+    rng = np.random.default_rng(seed)
+    n_out = n_samples // 2
+    angles = np.concatenate([np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_samples - n_out)])
+    labels = np.r_[np.zeros(n_out, np.int64), np.ones(n_samples - n_out, np.int64)]
+    x = np.c_[np.cos(angles) + labels, np.sin(angles) * np.where(labels == 1, -1, 1) + 0.5 * labels]
+    x += rng.normal(scale=noise, size=x.shape)
+    return _toy(x, labels, test_size, one_hot, rng, dtype, 2)
+
+
+def make_circles(n_samples=400, noise=0.05, factor=0.5, test_size=0.2, one_hot=False, seed=0, dtype=np.float64):
+    """A small circle (class 1) inside a large one (class 0) in 2-D, as scikit-learn's make_circles."""
+    check_number(n_samples, "n_samples", low=4, integer=True)
+    check_number(noise, "noise", low=0)
+    check_number(factor, "factor", low=0, high=1, low_open=True, high_open=True)
+    rng = np.random.default_rng(seed)
+    n_out = n_samples // 2
+    angles = rng.uniform(0, 2 * np.pi, size=n_samples)
+    labels = np.r_[np.zeros(n_out, np.int64), np.ones(n_samples - n_out, np.int64)]
+    radius = np.where(labels == 1, factor, 1.0)
+    x = np.c_[radius * np.cos(angles), radius * np.sin(angles)] + rng.normal(scale=noise, size=(n_samples, 2))
+    return _toy(x, labels, test_size, one_hot, rng, dtype, 2)
+
+
+def make_spiral(n_samples=300, classes=3, noise=0.2, test_size=0.2, one_hot=False, seed=0, dtype=np.float64):
+    """`classes` interleaved spiral arms in 2-D (the CS231n spiral): not separable by a line."""
+    check_number(n_samples, "n_samples", low=2 * classes, integer=True)
+    check_number(classes, "classes", low=2, integer=True)
+    check_number(noise, "noise", low=0)
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n_samples) % classes
+    radius = np.linspace(0.05, 1, n_samples)[rng.permutation(n_samples)]
+    angle = labels * 2 * np.pi / classes + radius * 4 + rng.normal(scale=noise, size=n_samples)
+    x = np.c_[radius * np.sin(angle), radius * np.cos(angle)]
+    return _toy(x, labels.astype(np.int64), test_size, one_hot, rng, dtype, classes)
+
+
+# -- MNIST and Fashion-MNIST from IDX files -----------------------------------------------------
+MNIST_FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
+               "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
+
+
+def read_idx(path):
+    """An array from an IDX file (plain or .gz): MNIST's format, magic 0x0000 08 NDIM, big-endian sizes."""
+    import gzip
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as exc:  # a damaged gzip stream
+        raise ValueError(f"{path} is not a readable IDX file ({exc})") from None
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes (magic {data[:4].hex() or 'missing'}, "
+                         "expected 000008NN)")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(f"{path} is truncated: its header needs {header} bytes, the file has {len(data)}")
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    size = int(np.prod(shape))
+    if len(data) - header != size:
+        raise ValueError(f"{path} is truncated or padded: its header promises {size} values of shape {shape}, "
+                         f"the file holds {len(data) - header}")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def load_mnist(path=None, kind="mnist", normalize=True, flatten=True, one_hot_label=False, dtype=np.float32):
+    """MNIST (or Fashion-MNIST with kind="fashion") from the four standard IDX files, gzip or plain.
+
+    Files are looked for in `path`, else in <data home>/mnist or <data home>/fashion-mnist. Options
+    as the book's load_mnist: normalize scales pixels to [0, 1], flatten gives (N, 784) instead of
+    (N, 1, 28, 28), one_hot_label gives one-hot rows. Returns ((x_train, t_train), (x_test, t_test)).
+    """
+    from pathlib import Path
+
+    from .functions import one_hot as to_one_hot
+
+    kind = {"mnist": "mnist", "fashion": "fashion-mnist"}.get(kind)
+    if kind is None:
+        raise ValueError("kind must be 'mnist' or 'fashion'")
+    dtype = check_dtype(dtype)
+    folder = Path(path) if path is not None else data_home() / kind
+    found = {}
+    for key, name in MNIST_FILES.items():
+        candidates = [folder / name, folder / (name + ".gz")]
+        existing = [c for c in candidates if c.exists()]
+        if not existing:
+            raise FileNotFoundError(
+                f"{kind}: {name}[.gz] not found in {folder}. Put the four IDX files "
+                f"({', '.join(MNIST_FILES.values())}, gzip or plain) in that folder, or pass path=.")
+        found[key] = read_idx(existing[0])
+    out = []
+    for split in ("train", "test"):
+        images, labels = found[f"{split}_images"], found[f"{split}_labels"].astype(np.int64)
+        if len(images) != len(labels):
+            raise ValueError(f"{kind} {split}: {len(images)} images but {len(labels)} labels")
+        x = images.astype(dtype)
+        if normalize:
+            x /= 255
+        x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *images.shape[1:])
+        t = to_one_hot(labels, 10, dtype=dtype) if one_hot_label else labels
+        out.append((x, t))
+    return tuple(out)

@@ -58,3 +58,74 @@ def test_stratified_split_errors():
         stratified_split(np.arange(10) % 2, 0.0)
     with pytest.raises(ValueError, match="at least one sample per class"):
         stratified_split(np.arange(10), 0.2)
+
+
+LOADERS = ["load_iris", "load_wine", "load_breast_cancer", "make_moons", "make_circles", "make_spiral"]
+SHAPES = {"load_iris": (150, 4, 3), "load_wine": (178, 13, 3), "load_breast_cancer": (569, 30, 2),
+          "make_moons": (400, 2, 2), "make_circles": (400, 2, 2), "make_spiral": (300, 2, 3)}
+
+
+@pytest.mark.parametrize("name", LOADERS)
+def test_toy_loaders_shapes_dtypes_labels_and_seeding(name):
+    if name.startswith("load_"):
+        pytest.importorskip("sklearn")
+    loader = getattr(datasets, name)
+    (x, t), (x_test, t_test) = loader()
+    n, d, classes = SHAPES[name]
+    assert len(x) + len(x_test) == n and x.shape[1] == x_test.shape[1] == d
+    assert x.dtype == np.float64 and t.dtype == np.int64
+    assert set(np.unique(t)) == set(range(classes)) == set(np.unique(t_test))
+    (x32, t1), _ = loader(dtype=np.float32, one_hot=True)
+    assert x32.dtype == np.float32 and t1.shape == (len(x32), classes)
+    np.testing.assert_array_equal(loader(seed=1)[0][0], loader(seed=1)[0][0])
+    assert not np.array_equal(loader(seed=1)[0][0], loader(seed=2)[0][0])
+    if name.startswith("load_"):
+        assert x.min() == 0.0 and x.max() == 1.0
+
+
+def write_idx(path, array, gz):
+    import gzip
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in array.shape)
+    data = header + array.astype(np.uint8).tobytes()
+    (gzip.open if gz else open)(path, "wb").write(data)
+
+
+def make_mnist(folder, gz, n_train=12, n_test=5):
+    rng = np.random.default_rng(0)
+    files = {}
+    for split, n in (("train", n_train), ("t10k", n_test)):
+        images = rng.integers(0, 256, size=(n, 28, 28))
+        labels = rng.integers(0, 10, size=n)
+        suffix = ".gz" if gz else ""
+        write_idx(folder / f"{split}-images-idx3-ubyte{suffix}", images, gz)
+        write_idx(folder / f"{split}-labels-idx1-ubyte{suffix}", labels, gz)
+        files[split] = (images, labels)
+    return files
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_load_mnist_reads_idx_files(tmp_path, gz):
+    files = make_mnist(tmp_path, gz)
+    (x, t), (x_test, t_test) = datasets.load_mnist(tmp_path)
+    assert x.shape == (12, 784) and x.dtype == np.float32 and x_test.shape == (5, 784)
+    np.testing.assert_allclose(x, files["train"][0].reshape(12, 784) / 255, rtol=1e-6)
+    np.testing.assert_array_equal(t, files["train"][1])
+    (x, t), _ = datasets.load_mnist(tmp_path, normalize=False, flatten=False, one_hot_label=True, dtype=np.float64)
+    assert x.shape == (12, 1, 28, 28) and x.max() > 1 and t.shape == (12, 10)
+
+
+def test_load_mnist_missing_and_corrupt_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("FRAMEWORK_DATA", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte\[.gz\] not found in .*fashion-mnist. Put the four"):
+        datasets.load_mnist(kind="fashion")
+    (tmp_path / "mnist").mkdir()
+    make_mnist(tmp_path / "mnist", gz=False)
+    labels = tmp_path / "mnist" / "t10k-labels-idx1-ubyte"
+    labels.write_bytes(labels.read_bytes()[:-2])
+    with pytest.raises(ValueError, match="truncated or padded"):
+        datasets.load_mnist()
+    labels.write_bytes(b"\x12\x34\x56\x78")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        datasets.load_mnist()
+    with pytest.raises(ValueError, match="kind must be 'mnist' or 'fashion'"):
+        datasets.load_mnist(kind="kmnist")
