@@ -212,3 +212,47 @@ class ReduceLROnPlateau(Callback):
 
     def __repr__(self):
         return f"ReduceLROnPlateau(monitor={self.monitor!r}, factor={self.factor}, patience={self.patience})"
+
+
+class LayerStatistics(Callback):
+    """Per layer and epoch: the mean and standard deviation of its output, and per parameter the
+    mean gradient norm over the epoch's batches, to watch activations saturate or die and
+    gradients vanish or explode.
+
+    x_sample: a batch (for example 500 training samples) passed through the network after each
+    epoch, in inference mode. Results: `activations[name]` = {"mean": [...], "std": [...]} with
+    names like "ReLU1", and `gradient_norms[key]` = [...] with keys like "W1", one entry per epoch.
+    """
+
+    def __init__(self, x_sample):
+        super().__init__()
+        self.x_sample = x_sample
+        self.activations, self.gradient_norms = {}, {}
+        self._sums, self._batches = {}, 0
+
+    def on_batch_end(self, batch, logs):
+        for key, grad in self.model.grads.items():
+            self._sums[key] = self._sums.get(key, 0.0) + float(np.sqrt(np.vdot(grad, grad)))
+        self._batches += 1
+
+    def on_epoch_end(self, epoch, logs):
+        for key, total in self._sums.items():
+            self.gradient_norms.setdefault(key, []).append(total / max(self._batches, 1))
+        self._sums, self._batches = {}, 0
+        out = self.model._check_x(self.x_sample)
+        counts = {}
+        for layer in self.model.layers:
+            out = layer.forward(out, train=False)
+            kind = type(layer).__name__
+            counts[kind] = counts.get(kind, 0) + 1
+            stats = self.activations.setdefault(f"{kind}{counts[kind]}", {"mean": [], "std": []})
+            stats["mean"].append(float(out.mean()))
+            stats["std"].append(float(out.std()))
+
+    def table(self):
+        """The last epoch's statistics as text, one line per layer and per parameter."""
+        lines = [f"{'layer':<22} {'mean':>10} {'std':>10}"]
+        lines += [f"{name:<22} {s['mean'][-1]:>10.4f} {s['std'][-1]:>10.4f}" for name, s in self.activations.items()]
+        lines += ["", f"{'parameter':<22} {'|grad|':>10}"]
+        lines += [f"{key:<22} {norms[-1]:>10.3e}" for key, norms in self.gradient_norms.items()]
+        return "\n".join(lines)

@@ -63,7 +63,31 @@ def build_parser():
     predict.add_argument("model", metavar="MODEL.npz")
     predict.add_argument("input", metavar="INPUT.npy|.csv")
     predict.add_argument("--output", metavar="FILE.csv", help="where to write (default: standard output)")
+    gradcheck = commands.add_parser("gradcheck", help="check backprop against central differences on an MLP",
+                                    formatter_class=defaults)
+    gradcheck.add_argument("--hidden", type=int, nargs="+", default=[100], metavar="SIZE")
+    gradcheck.add_argument("--activation", default="relu", choices=("relu", "sigmoid", "tanh"))
+    gradcheck.add_argument("--batchnorm", action="store_true")
+    gradcheck.add_argument("--dropout", type=float, default=0.0)
+    gradcheck.add_argument("--weight-decay", type=float, default=0.0)
+    gradcheck.add_argument("--samples", type=int, default=5, help="digits samples in the batch")
+    gradcheck.add_argument("--seed", type=int, default=0)
     return parser
+
+
+def gradcheck_command(args):
+    from .datasets import load_digits
+    from .gradcheck import gradient_check
+    from .network import MLP
+
+    (x, t), _ = load_digits(seed=args.seed)
+    model = MLP(64, args.hidden, 10, activation=args.activation, batchnorm=args.batchnorm, dropout=args.dropout,
+                weight_decay=args.weight_decay, seed=args.seed)
+    print(f"MLP 64-{'-'.join(map(str, args.hidden))}-10 ({args.activation}), {args.samples} digits, float64; "
+          f"{model.parameter_count:,} parameters, 2 forward passes each")
+    report = gradient_check(model, x[:args.samples], t[:args.samples], tolerance=1e-5 if args.batchnorm else 1e-6)
+    print(report)
+    return 0 if report.passed else 1
 
 
 def load_dataset(name, seed, dtype):
@@ -212,7 +236,8 @@ def predict_command(args):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    command = {"train": train, "evaluate": evaluate_command, "predict": predict_command}[args.command]
+    command = {"train": train, "evaluate": evaluate_command, "predict": predict_command,
+               "gradcheck": gradcheck_command}[args.command]
     if args.debug:
         return command(args)
     try:
