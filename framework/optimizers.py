@@ -21,19 +21,6 @@ import numpy as np
 from .validation import check_number
 
 
-#: packed buffers with at least this many numbers are updated on two threads.
-PARALLEL_MIN_SIZE = 2 ** 16
-_POOL = []
-
-
-def _second_thread():
-    """One worker thread, made on first use and kept for the process (threads are idle otherwise)."""
-    if not _POOL:
-        from concurrent.futures import ThreadPoolExecutor
-        _POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="framework-optimizer"))
-    return _POOL[0]
-
-
 class Optimizer:
     """Shared parts: the learning rate, clipping, lazily made per-key state, a repr."""
 
@@ -65,27 +52,11 @@ class Optimizer:
         if packed:
             state = [self._packed_state(slot, params, flat_param) for slot in self.slots]
             grad = flat_grad if scale == 1.0 else flat_grad * flat_grad.dtype.type(scale)
-            self._packed_rule(flat_param, grad, self._work(flat_param), state)
+            self._rule(flat_param, grad, self._work(flat_param), *state)
             return
         for key, param in params.items():
             grad = grads[key] if scale == 1.0 else grads[key] * param.dtype.type(scale)
             self._rule(param, grad, self._work(param), *[self._state(slot, key, param) for slot in self.slots])
-
-    def _packed_rule(self, param, grad, work, state):
-        """The rule over the packed buffers; a large one is cut in two halves run on two threads.
-
-        numpy releases the GIL inside elementwise loops, so while BLAS rests between batches both
-        cores share the optimizer's dozen passes over memory (half the time for big networks).
-        """
-        if param.size < PARALLEL_MIN_SIZE:
-            self._rule(param, grad, work, *state)
-            return
-        half = param.size // 2
-        lower = [a[:half] for a in (param, grad, work, *state)]
-        upper = [a[half:] for a in (param, grad, work, *state)]
-        pending = _second_thread().submit(self._rule, *upper)
-        self._rule(*lower)
-        pending.result()
 
     def _clip_scale(self, grads):
         """clip_norm / (norm + 1e-6) when the global norm of `grads` exceeds clip_norm, else 1."""

@@ -1,0 +1,57 @@
+"""The speed layout changes no number: packed buffers, in-place optimizer rules, skipped dx."""
+import numpy as np
+import pytest
+
+from framework.layers import Affine, ReLU
+from framework.network import MLP, Sequential
+from framework.optimizers import OPTIMIZERS
+
+
+def unpacked_copy(model):
+    """The same network as a Sequential of separate arrays (updated key by key)."""
+    W1, b1, W2, b2 = (model.params[k].copy() for k in ("W1", "b1", "W2", "b2"))
+    return Sequential([Affine(W1, b1), ReLU(), Affine(W2, b2)])
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_packed_and_per_key_updates_are_identical(name):
+    rng = np.random.default_rng(0)
+    x, t = rng.normal(size=(20, 300)), rng.integers(0, 10, size=20)
+    packed = MLP(300, [256], 10, seed=0)  # 79,626 parameters in one buffer
+    plain = unpacked_copy(packed)
+    assert packed.params.packed is not None and plain.params.packed is None
+    opt_packed, opt_plain = OPTIMIZERS[name](lr=0.01), OPTIMIZERS[name](lr=0.01)
+    for _ in range(3):
+        for model, optimizer in ((packed, opt_packed), (plain, opt_plain)):
+            model.loss(x, t)
+            model.backward(input_grad=False)
+            optimizer.update(model.params, model.grads)
+    for key in packed.params:
+        np.testing.assert_array_equal(packed.params[key], plain.params[key])
+        for slot in opt_packed.slots:
+            np.testing.assert_array_equal(getattr(opt_packed, slot)[key], getattr(opt_plain, slot)[key])
+
+
+def test_packed_views_are_the_layers_arrays_and_replacing_one_unpacks():
+    model = MLP(4, [3], 2, seed=0)
+    flat = model.params.packed
+    assert flat.size == model.parameter_count
+    assert np.shares_memory(model.layers[0].params["W"], flat)
+    model.layers[0].params["W"] = np.zeros((4, 3))  # a user swaps an array in by hand
+    assert model.params.packed is None  # optimizers fall back to key-by-key updates
+    before = model.layers[0].params["W"].copy()
+    OPTIMIZERS["sgd"](lr=0.1).update(model.params, {k: np.ones_like(v) for k, v in model.params.items()})
+    np.testing.assert_allclose(model.layers[0].params["W"], before - 0.1)
+
+
+def test_skipping_the_first_dx_changes_no_gradient():
+    rng = np.random.default_rng(1)
+    x, t = rng.normal(size=(6, 5)), rng.integers(0, 3, size=6)
+    model = MLP(5, [4], 3, seed=0)
+    model.loss(x, t)
+    assert model.backward(input_grad=True).shape == x.shape
+    full = {k: v.copy() for k, v in model.grads.items()}
+    model.loss(x, t)
+    assert model.backward(input_grad=False) is None
+    for key in full:
+        np.testing.assert_array_equal(model.grads[key], full[key])
