@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-DATASETS = ("digits",)
+DATASETS = ("digits", "iris", "wine", "breast_cancer", "moons", "circles", "spiral", "mnist", "fashion")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
 # Training settings kept in a checkpoint, so that --resume continues the same run.
 RUN_SETTINGS = ("dataset", "seed", "dtype", "batch_size", "validation_fraction", "schedule", "lr", "epochs_planned",
@@ -91,10 +91,15 @@ def gradcheck_command(args):
 
 
 def load_dataset(name, seed, dtype):
-    from .datasets import load_digits
+    """((x_train, t_train), (x_test, t_test)) of a dataset named on the command line."""
+    from . import datasets
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-    return load_digits(seed=seed, dtype=np.dtype(dtype).type)
+    dtype = np.dtype(dtype).type
+    if name in ("mnist", "fashion"):
+        return datasets.load_mnist(kind=name, dtype=dtype)
+    loader = getattr(datasets, f"make_{name}" if name in ("moons", "circles", "spiral") else f"load_{name}")
+    return loader(seed=seed, dtype=dtype)
 
 
 def make_schedule(name, lr, epochs):
@@ -132,7 +137,8 @@ def train(args):
     (x_train, t_train), (x_test, t_test) = load_dataset(settings["dataset"], settings["seed"], settings["dtype"])
     if not args.resume:
         dtype = np.dtype(args.dtype).type
-        model = MLP(x_train.shape[1], args.hidden, 10, activation=args.activation, weight_decay=args.weight_decay,
+        classes = int(max(t_train.max(), t_test.max())) + 1
+        model = MLP(x_train.shape[1], args.hidden, classes, activation=args.activation, weight_decay=args.weight_decay,
                     dropout=args.dropout, batchnorm=args.batchnorm, seed=args.seed, dtype=dtype)
         optimizer = OPTIMIZERS[args.optimizer](lr=args.lr, clip_norm=args.clip_norm)
     print(f"{settings['dataset']}: {len(x_train)} training and {len(x_test)} test samples; "

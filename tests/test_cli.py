@@ -105,3 +105,13 @@ def test_predict_rejects_wrong_feature_count(tmp_path, capsys):
     np.save(tmp_path / "x.npy", np.zeros((2, 10)))
     assert main(["predict", str(path), str(tmp_path / "x.npy")]) == 1
     assert "x must have 64 features per sample, got shape (2, 10)" in capsys.readouterr().err
+
+
+def test_other_datasets_and_an_unknown_one(capsys):
+    assert main(["train", "--dataset", "moons", "--epochs", "2", "--progress", "0"]) == 0
+    assert "moons: 320 training" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--dataset", "imagenet"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid choice: 'imagenet'" in err
