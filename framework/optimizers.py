@@ -156,6 +156,15 @@ class Nesterov(Momentum):
         param -= work
 
 
+def _step_by_root(param, grad, h, work, lr, eps):
+    """W <- W - lr * dW / (sqrt(h) + eps) in place, the step AdaGrad and RMSprop share."""
+    np.sqrt(h, out=work)
+    work += eps
+    np.divide(grad, work, out=work)
+    work *= lr
+    param -= work
+
+
 class AdaGrad(Optimizer):
     """h <- h + dW**2;  W <- W - lr * dW / (sqrt(h) + eps)  (torch.optim.Adagrad, eps = 1e-10).
 
@@ -170,11 +179,7 @@ class AdaGrad(Optimizer):
 
     def _rule(self, param, grad, work, h):
         h += np.multiply(grad, grad, out=work)
-        np.sqrt(h, out=work)
-        work += self.eps
-        np.divide(grad, work, out=work)
-        work *= self.lr
-        param -= work
+        _step_by_root(param, grad, h, work, self.lr, self.eps)
 
     def _hyper(self):
         return {"lr": self.lr, "eps": self.eps, "clip_norm": self.clip_norm}
@@ -198,11 +203,7 @@ class RMSprop(Optimizer):
         work *= 1 - self.alpha
         h *= self.alpha
         h += work
-        np.sqrt(h, out=work)
-        work += self.eps
-        np.divide(grad, work, out=work)
-        work *= self.lr
-        param -= work
+        _step_by_root(param, grad, h, work, self.lr, self.eps)
 
     def _hyper(self):
         return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "clip_norm": self.clip_norm}

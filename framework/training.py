@@ -89,20 +89,7 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
         rng.bit_generator.state = resumed.training_state["rng_start"]
     # What a checkpoint needs to resume: the generator's state before the split and after each epoch.
     training_state = {"rng_start": rng.bit_generator.state, "rng": None}
-    if validation_data is not None:
-        if validation_fraction:
-            raise ValueError("give either validation_data or validation_fraction, not both")
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("validation_data must be a pair (x_val, t_val)")
-        x_val = model._check_x(validation_data[0])
-        t_val = as_labels(validation_data[1], len(x_val), model.output_size, name="validation_data[1]")
-    elif validation_fraction:
-        from .datasets import stratified_split
-        train_idx, val_idx = stratified_split(t, validation_fraction, rng)
-        x, t, x_val, t_val = x[train_idx], t[train_idx], x[val_idx], t[val_idx]
-        w = None if w is None else w[train_idx]
-    else:
-        x_val = t_val = None
+    x, t, w, x_val, t_val = _validation_split(model, x, t, w, validation_data, validation_fraction, rng)
     if resumed is not None:
         rng.bit_generator.state = resumed.training_state["rng"]
 
@@ -130,6 +117,23 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
             callback.on_train_end(_latest(history))
         reporter.close(history)
     return history
+
+
+def _validation_split(model, x, t, w, validation_data, validation_fraction, rng):
+    """(x, t, w) to train on and (x_val, t_val) to validate on (None when there is none)."""
+    if validation_data is not None:
+        if validation_fraction:
+            raise ValueError("give either validation_data or validation_fraction, not both")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("validation_data must be a pair (x_val, t_val)")
+        x_val = model._check_x(validation_data[0])
+        t_val = as_labels(validation_data[1], len(x_val), model.output_size, name="validation_data[1]")
+        return x, t, w, x_val, t_val
+    if validation_fraction:
+        from .datasets import stratified_split
+        train, val = stratified_split(t, validation_fraction, rng)
+        return x[train], t[train], None if w is None else w[train], x[val], t[val]
+    return x, t, w, None, None
 
 
 #: Networks whose largest per-batch product has this many multiply-adds train faster on one BLAS
