@@ -172,7 +172,7 @@ class Sequential:
     def _decay_term(self):
         if not self.weight_decay:
             return 0.0
-        return 0.5 * self.weight_decay * sum(float(np.sum(W * W)) for W in self._weights())
+        return 0.5 * self.weight_decay * sum(float(np.vdot(W, W)) for W in self._weights())
 
     def _weights(self):
         return [layer.params["W"] for layer in self.layers if isinstance(layer, Affine)]
@@ -255,7 +255,6 @@ class Sequential:
     # -- display --------------------------------------------------------------------------------
     def summary(self, print_fn=print):
         """Print each layer with its output shape and parameter count, and the totals."""
-        shape = (None, self.input_size)
         x = np.zeros((1, self.input_size), dtype=self.dtype)
         rows = []
         for layer in self.layers:
@@ -269,7 +268,7 @@ class Sequential:
         for row in rows:
             print_fn(line.format(*row))
         print_fn("-" * (sum(widths) + 4))
-        print_fn(f"Total params: {self.parameter_count:,} (input {shape[1]}, dtype {np.dtype(self.dtype).name})")
+        print_fn(f"Total params: {self.parameter_count:,} (input {self.input_size}, dtype {np.dtype(self.dtype).name})")
 
     def __repr__(self):
         inner = ",\n".join(f"  {layer!r}" for layer in self.layers)

@@ -12,7 +12,6 @@ import warnings
 import numpy as np
 
 from .history import History
-from .layers import Affine
 from .validation import as_labels, check_number, check_sample_weight
 
 
@@ -145,7 +144,7 @@ ONE_THREAD_PRODUCTS = (1_000_000, 5_000_000)
 def _blas_threads(model, batch_size):
     """One BLAS thread for mid-sized products, where handing work to a second core costs more
     than it saves; otherwise nothing changes. threadpoolctl comes with scikit-learn."""
-    weights = [layer.params["W"] for layer in model.layers if isinstance(layer, Affine)]
+    weights = model._weights()
     low, high = ONE_THREAD_PRODUCTS
     if not weights or not low <= max(batch_size * W.size for W in weights) < high:
         return contextlib.nullcontext()
