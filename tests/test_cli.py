@@ -115,3 +115,18 @@ def test_other_datasets_and_an_unknown_one(capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "invalid choice: 'imagenet'" in err
+
+
+def test_cli_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, capsys):
+    import numpy as np
+
+    from framework.io import load_checkpoint
+    straight, split = tmp_path / "straight.npz", tmp_path / "split.npz"
+    common = ["--progress", "0", "--dropout", "0.1", "--batchnorm", "--optimizer", "rmsprop"]
+    assert main(["train", "--epochs", "4", "--checkpoint", str(straight)] + common) == 0
+    assert main(["train", "--epochs", "2", "--checkpoint", str(split)] + common) == 0
+    assert main(["train", "--epochs", "4", "--resume", str(split), "--checkpoint", str(split), "--progress", "0"]) == 0
+    a, b = load_checkpoint(straight), load_checkpoint(split)
+    for key in a.model.params:
+        np.testing.assert_array_equal(a.model.params[key], b.model.params[key])
+    assert a.history.loss == b.history.loss and a.history.lr == b.history.lr
