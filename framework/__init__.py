@@ -1,8 +1,11 @@
 """framework: a small neural-network framework in NumPy, in the style of "Deep Learning from Scratch".
 
-Modules, one idea each: functions (softmax, cross-entropy, ...), layers, network (Sequential, MLP),
-optimizers, training (fit), history, callbacks, datasets, plot. Importing this package imports
-NumPy only; scikit-learn, tqdm and matplotlib are imported where they are needed.
+Modules, one idea each: functions (softmax, cross-entropy, numerical_gradient), layers (Affine,
+ReLU, ..., SoftmaxCrossEntropy), network (Sequential, MLP), optimizers (SGD ... AdamW), training
+(fit), history, callbacks (EarlyStopping, ModelCheckpoint, ...), schedules, io (save, load),
+datasets, plot, gradcheck, trace, naive_layers (MulLayer, AddLayer), estimator (MLPClassifier),
+validation (the input checks), cli (python -m framework). Importing this package imports NumPy
+only; scikit-learn, tqdm and matplotlib are imported where they are needed.
 """
 from . import functions, layers, network, optimizers
 from .network import MLP, Sequential
