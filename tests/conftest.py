@@ -12,3 +12,14 @@ def rel_error(a, b):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+try:  # property-based tests: the same examples on every CI run, fresh ones on a developer's machine
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+    import os as _os
+    if _os.environ.get("CI"):
+        _hypothesis_settings.load_profile("ci")
+except ImportError:
+    pass
