@@ -48,6 +48,12 @@ class ArrayView(MutableMapping):
         self._flat, self._views = flat, tuple(views)
         self._layers = tuple(map(id, self._network.layers))
 
+    def __setstate__(self, state):
+        # Pickling copies each array on its own, so views no longer share the flat buffer:
+        # remember to pack again once the network is whole (Sequential.__setstate__).
+        self.__dict__.update(state)
+        self._was_packed, self._flat = self._flat is not None, None
+
     @property
     def packed(self):
         """The one buffer behind every array (in key order), or None if not packed any more."""
@@ -100,6 +106,12 @@ class Sequential:
         self._names = {}
         # Gradient arrays belong to the layers, not to the user: they can live in one buffer.
         self.grads.pack()
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for view in (self.params, self.grads):
+            if getattr(view, "_was_packed", False):
+                view.pack()
 
     # -- naming ---------------------------------------------------------------------------------
     def _named(self, attribute):

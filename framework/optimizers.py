@@ -85,6 +85,11 @@ class Optimizer:
             self._packed[slot] = flat
         return flat
 
+    def __setstate__(self, state):
+        # After unpickling, per-key state arrays are copies, no longer views of the packed buffers.
+        self.__dict__.update(state)
+        self._packed, self._scratch = {}, {}
+
     def set_state(self, slot, arrays):
         """Replace the per-key state of `slot` (used when loading a checkpoint)."""
         setattr(self, slot, dict(arrays))

@@ -55,3 +55,22 @@ def test_skipping_the_first_dx_changes_no_gradient():
     assert model.backward(input_grad=False) is None
     for key in full:
         np.testing.assert_array_equal(model.grads[key], full[key])
+
+
+def test_a_pickled_model_and_optimizer_keep_training_exactly_like_the_originals():
+    import copy
+    import pickle
+    rng = np.random.default_rng(2)
+    x, t = rng.normal(size=(30, 8)), rng.integers(0, 3, size=30)
+    model, optimizer = MLP(8, [16], 3, seed=0), OPTIMIZERS["adam"](lr=0.01)
+    from framework.training import fit
+    fit(model, optimizer, x, t, epochs=2, batch_size=10, seed=0, progress=0)
+    twin_model, twin_optimizer = pickle.loads(pickle.dumps((model, optimizer)))
+    copied_model, copied_optimizer = copy.deepcopy((model, optimizer))
+    assert twin_model.params.packed is not None and np.shares_memory(twin_model.layers[0].params["W"],
+                                                                      twin_model.params.packed)
+    for m, o in ((model, optimizer), (twin_model, twin_optimizer), (copied_model, copied_optimizer)):
+        fit(m, o, x, t, epochs=2, batch_size=10, seed=1, progress=0)
+    for key in model.params:
+        np.testing.assert_array_equal(twin_model.params[key], model.params[key])
+        np.testing.assert_array_equal(copied_model.params[key], model.params[key])
