@@ -83,6 +83,9 @@ def worker(peer, jobs):
         kernel = ",".join(sorted({str(i.get("architecture")) for i in threadpool_info() if i.get("architecture")}))
     except ImportError:
         kernel = "?"
+    if peer == "framework":
+        import importlib.util
+        kernel += ", numba " + ("installed (fused Adam)" if importlib.util.find_spec("numba") else "not installed")
     print(json.dumps({"results": results, "blas": kernel}))
 
 
@@ -176,7 +179,7 @@ def main(argv=None):
     whole = {name: {"seconds": statistics.median(v[0] for v in values),
                     "accuracy": statistics.median(v[1] for v in values)} for name, values in process.items()}
     report = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-              f"{platform.python_implementation()} {platform.python_version()}, BLAS kernel {'/'.join(sorted(blas))}",
+              f"{platform.python_implementation()} {platform.python_version()}, BLAS kernel {'; '.join(sorted(blas))}",
               "quick": args.quick, "repeats": repeats, "rows": rows, "whole_process": whole}
     report["targets"] = check_targets(report)
     text = markdown(report)

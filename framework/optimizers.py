@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from . import fused
 from .validation import check_number
 
 
@@ -232,18 +233,21 @@ class Adam(Optimizer):
         self.eps = check_number(eps, "eps", low=0)
 
     def _rule(self, param, grad, work, m, v):
+        # sqrt(v / c2) + eps = (sqrt(v) + eps * sqrt(c2)) / sqrt(c2): the corrections become two scalars.
+        c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
+        eps, step = self.eps * math.sqrt(c2), self.lr * math.sqrt(c2) / c1
+        if fused.adam(param, grad, m, v, self.beta1, self.beta2, eps, step):
+            return  # the same arithmetic in one compiled pass (numba installed, large arrays)
         m *= self.beta1
         m += np.multiply(grad, 1 - self.beta1, out=work)
         np.multiply(grad, grad, out=work)
         work *= 1 - self.beta2
         v *= self.beta2
         v += work
-        # sqrt(v / c2) + eps = (sqrt(v) + eps * sqrt(c2)) / sqrt(c2): the corrections become two scalars.
-        c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
         np.sqrt(v, out=work)
-        work += self.eps * math.sqrt(c2)
+        work += eps
         np.divide(m, work, out=work)
-        work *= self.lr * math.sqrt(c2) / c1
+        work *= step
         param -= work
 
     def _hyper(self):
