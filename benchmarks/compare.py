@@ -170,17 +170,19 @@ def main(argv=None):
         print(f"repeat {r + 1}/{repeats} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
 
     rows = []
+    def median(peer, workload, dtype, key):
+        values = [s[key] for s in samples.get((peer, workload, dtype), []) if s[key] is not None]
+        return statistics.median(values) if values else None
+
     for workload, dtype, epochs in jobs:
-        def median(peer, key):
-            values = [s[key] for s in samples.get((peer, workload, dtype), []) if s[key] is not None]
-            return statistics.median(values) if values else None
-        ours = median("framework", "seconds")
+        ours = median("framework", workload, dtype, "seconds")
         row = {"workload": workload, "dtype": dtype, "epochs": epochs,
-               "data_mb": median("framework", "data_mb"), "floor_s": median("floor", "seconds")}
+               "data_mb": median("framework", workload, dtype, "data_mb"),
+               "floor_s": median("floor", workload, dtype, "seconds")}
         for peer in PEERS:
-            row[f"{peer}_s"] = median(peer, "seconds")
-            row[f"{peer}_acc"] = median(peer, "accuracy")
-            row[f"{peer}_peak_mb"] = median(peer, "peak_mb")
+            row[f"{peer}_s"] = median(peer, workload, dtype, "seconds")
+            row[f"{peer}_acc"] = median(peer, workload, dtype, "accuracy")
+            row[f"{peer}_peak_mb"] = median(peer, workload, dtype, "peak_mb")
             row[f"{peer}_ratio"] = None if row[f"{peer}_s"] is None else row[f"{peer}_s"] / ours
         row["floor_ratio"] = ours / row["floor_s"]
         rows.append(row)

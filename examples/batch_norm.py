@@ -15,6 +15,15 @@ from framework.optimizers import SGD
 from framework.training import DivergenceError, fit
 
 
+def shown(accuracy):
+    return "diverged" if accuracy is None else f"{accuracy:.3f}"
+
+
+def as_number(accuracy):
+    """A diverged run (None) becomes NaN, a gap in the curve."""
+    return np.nan if accuracy is None else accuracy
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=int, default=8, help="weight scales from 1 down to 1e-4")
@@ -39,14 +48,12 @@ def main(argv=None):
             except DivergenceError:  # large weights without normalization make the loss explode
                 runs[batchnorm] = None
         results[scale] = runs
-        show = lambda accuracy: "diverged" if accuracy is None else f"{accuracy:.3f}"
-        print(f"  {scale:>10.1e}  {show(runs[False]):>10}  {show(runs[True]):>10}")
+        print(f"  {scale:>10.1e}  {shown(runs[False]):>10}  {shown(runs[True]):>10}")
 
     if plot.available():
         plt = plot._pyplot()
         scales = list(results)
         fig, ax = plt.subplots(figsize=(6, 4))
-        as_number = lambda accuracy: np.nan if accuracy is None else accuracy  # a diverged run leaves a gap
         ax.plot(scales, [as_number(results[s][True]) for s in scales], "o-", label="with BatchNormalization")
         ax.plot(scales, [as_number(results[s][False]) for s in scales], "s--", label="without")
         ax.set(xscale="log", xlabel="initial weight std", ylabel="training accuracy",

@@ -57,7 +57,8 @@ def main(argv=None):
     for name, make in DIGITS_OPTIMIZERS.items():
         model = MLP(64, [100], 10, seed=args.seed)
         histories[name] = fit(model, make(), x, t, epochs=args.epochs, batch_size=100, seed=args.seed, progress=0)
-        print(f"  {name:<9} final loss {histories[name].loss[-1]:.4f}, test accuracy {model.accuracy(x_test, t_test):.4f}")
+        accuracy = model.accuracy(x_test, t_test)
+        print(f"  {name:<9} final loss {histories[name].loss[-1]:.4f}, test accuracy {accuracy:.4f}")
 
     if plot.available():
         plt = plot._pyplot()

@@ -36,9 +36,13 @@ def main(argv=None):
     model = MLP(64, [36], 10, seed=args.seed)
     fit(model, Adam(lr=3e-3), x, t, epochs=args.digits_epochs, batch_size=32, seed=args.seed, progress=0)
     print(f"digits: test accuracy {model.accuracy(x_test, t_test):.4f}")
-    written["weights"] = plot.plot_first_layer_weights(model, os.path.join(args.out, "digits_weights.png"))
-    written["misclassified"] = plot.plot_misclassified(model, x_test, t_test, os.path.join(args.out, "digits_misclassified.png"))
-    written["confusion"] = plot.plot_confusion_matrix(model, x_test, t_test, os.path.join(args.out, "digits_confusion.png"))
+
+    def out(name):
+        return os.path.join(args.out, name)
+
+    written["weights"] = plot.plot_first_layer_weights(model, out("digits_weights.png"))
+    written["misclassified"] = plot.plot_misclassified(model, x_test, t_test, out("digits_misclassified.png"))
+    written["confusion"] = plot.plot_confusion_matrix(model, x_test, t_test, out("digits_confusion.png"))
     for path in written.values():
         print("picture:", path)
     return written

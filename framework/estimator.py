@@ -240,7 +240,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                 self.model_.buffers[key] = value
         if not incremental and not self._stopped and history.epochs == self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                          "optimization hasn't converged yet.", ConvergenceWarning)
+                          "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
         if self.early_stopping:
             self.best_loss_ = None
         return self

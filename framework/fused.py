@@ -8,7 +8,6 @@ FRAMEWORK_NO_NUMBA=1 in the environment, the NumPy rules run and nothing else ch
 """
 import os
 
-import numpy as np
 
 #: Parameter arrays with at least this many numbers take the compiled path.
 FUSED_MIN_SIZE = 2 ** 15

@@ -151,15 +151,18 @@ def _read(path):
     except FileNotFoundError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"{path} is not a readable framework checkpoint (truncated or not an .npz): {exc}") from None
+        raise CheckpointError(f"{path} is not a readable framework checkpoint "
+                              f"(truncated or not an .npz): {exc}") from None
     try:
         meta = json.loads(str(arrays.pop(META_KEY)))
     except (json.JSONDecodeError, TypeError) as exc:
         raise CheckpointError(f"{path}: the {META_KEY} entry is not valid JSON ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a framework checkpoint (format {meta.get('format') if isinstance(meta, dict) else meta!r})")
+        found = meta.get("format") if isinstance(meta, dict) else meta
+        raise CheckpointError(f"{path} is not a framework checkpoint (format {found!r})")
     if meta.get("version") != VERSION:
-        raise CheckpointError(f"{path} has checkpoint version {meta.get('version')!r}; this framework reads version {VERSION}")
+        raise CheckpointError(f"{path} has checkpoint version {meta.get('version')!r}; "
+                              f"this framework reads version {VERSION}")
     return meta, arrays
 
 
@@ -175,7 +178,8 @@ def _fill(target, arrays, prefix, path, what):
     for key in target:
         value, slot = arrays[prefix + key], target[key]
         if value.shape != slot.shape:
-            raise CheckpointError(f"{path}: {what} {key!r} has shape {value.shape}, the architecture needs {slot.shape}")
+            raise CheckpointError(f"{path}: {what} {key!r} has shape {value.shape}, "
+                                  f"the architecture needs {slot.shape}")
         if value.dtype != slot.dtype:
             raise CheckpointError(f"{path}: {what} {key!r} has dtype {value.dtype}, the model uses {slot.dtype}")
         if not np.isfinite(value).all():

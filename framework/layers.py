@@ -193,7 +193,8 @@ class BatchNormalization(Layer):
         x = x.reshape(len(x), -1)
         gamma, beta = self.params["gamma"], self.params["beta"]
         if x.shape[1] != gamma.shape[0]:
-            raise ValueError(f"x must have {gamma.shape[0]} features for this BatchNormalization, got shape {self.x_shape}")
+            raise ValueError(f"x must have {gamma.shape[0]} features for this BatchNormalization, "
+                             f"got shape {self.x_shape}")
         if train:
             mean = x.mean(axis=0)
             var = x.var(axis=0)

@@ -284,7 +284,8 @@ class Sequential:
 
     def __repr__(self):
         inner = ",\n".join(f"  {layer!r}" for layer in self.layers)
-        return f"{type(self).__name__}([\n{inner}\n], loss={type(self.loss_layer).__name__}(), params={self.parameter_count:,})"
+        loss = type(self.loss_layer).__name__
+        return f"{type(self).__name__}([\n{inner}\n], loss={loss}(), params={self.parameter_count:,})"
 
 
 class MLP(Sequential):

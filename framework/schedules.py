@@ -52,7 +52,9 @@ class ExponentialDecay(Schedule):
 
 
 class CosineAnnealing(Schedule):
-    """lr_epoch = min_lr + (lr - min_lr) * (1 + cos(pi * (epoch - 1) / epochs)) / 2  (PyTorch's CosineAnnealingLR, T_max = epochs).
+    """lr_epoch = min_lr + (lr - min_lr) * (1 + cos(pi * (epoch - 1) / epochs)) / 2
+
+    (PyTorch's CosineAnnealingLR with T_max = epochs).
 
     After `epochs` the rate stays at min_lr (PyTorch's would rise again).
     """

@@ -17,7 +17,8 @@ FORMULAS = {
     L.Identity: ("out = x", "dx = dout"),
     L.Dropout: ("out = x * mask / (1 - ratio)", "dx = dout * mask / (1 - ratio)"),
     L.BatchNormalization: ("out = gamma * (x - mean) / sqrt(var + eps) + beta",
-                           "dgamma = sum(dout * xn),  dbeta = sum(dout),  dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / std"),
+                           "dgamma = sum(dout * xn),  dbeta = sum(dout),  "
+                           "dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / std"),
     L.SoftmaxCrossEntropy: ("y = softmax(x),  L = -sum(log y[t]) / N", "dx = (y - onehot(t)) / N"),
 }
 

@@ -175,7 +175,8 @@ def _run_epoch(model, optimizer, x, t, w, x_val, t_val, batch_size, rng, shuffle
         tb = t[idx]
         wb = None if w is None else w[idx]
         for callback in callbacks:
-            callback.on_batch_begin(batch, {"size": len(idx), "weight_sum": len(idx) if wb is None else float(wb.sum())})
+            weight_sum = len(idx) if wb is None else float(wb.sum())
+            callback.on_batch_begin(batch, {"size": len(idx), "weight_sum": weight_sum})
         loss = model._loss(xb, tb, train=True, sample_weight=wb)
         if not math.isfinite(loss) or loss > limit:
             _diverged(model, optimizer, history, epoch, batch, loss, backup)
@@ -270,7 +271,8 @@ def _final_line(history):
     monitored = history.val_loss if history.val_loss[-1] is not None else history.loss
     name = "val_loss" if monitored is history.val_loss else "loss"
     best = history.best_epoch - 1 if history.best_epoch else int(np.argmin(monitored))
-    text = f"done: {history.epochs} epochs, last {name} {monitored[-1]:.4f}, best {name} {monitored[best]:.4f} at epoch {best + 1}"
+    text = (f"done: {history.epochs} epochs, last {name} {monitored[-1]:.4f}, "
+            f"best {name} {monitored[best]:.4f} at epoch {best + 1}")
     if history.val_accuracy[-1] is not None:
         text += f", last val_acc {history.val_accuracy[-1]:.4f}"
     return text
