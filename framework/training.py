@@ -3,7 +3,6 @@
 One epoch: a fresh permutation of the training samples, cut into batches of `batch_size` (the
 last, smaller batch is averaged over its own size); per batch loss, backward, optimizer.update.
 """
-import contextlib
 import math
 import sys
 import time
@@ -101,7 +100,7 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
         callback.on_train_begin(_latest(history))
     try:
         # Overflow is not reported as numpy warnings: a non-finite loss stops training with its own message.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), _blas_threads(model, batch_size):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for epoch in range(first_epoch, epochs + 1):
                 _run_epoch(model, optimizer, x, t, w, x_val, t_val, batch_size, rng, shuffle, epoch,
                            history, callbacks, reporter, training_state)
@@ -133,26 +132,6 @@ def _validation_split(model, x, t, w, validation_data, validation_fraction, rng)
         train, val = stratified_split(t, validation_fraction, rng)
         return x[train], t[train], None if w is None else w[train], x[val], t[val]
     return x, t, w, None, None
-
-
-#: Networks whose largest per-batch product has this many multiply-adds train faster on one BLAS
-#: thread (measured on 2 cores: W2 of benchmarks/compare.py, 3.3M, about 20% faster; below 1M
-#: OpenBLAS stays on one thread by itself, above 5M the second core pays, as in W3).
-ONE_THREAD_PRODUCTS = (1_000_000, 5_000_000)
-
-
-def _blas_threads(model, batch_size):
-    """One BLAS thread for mid-sized products, where handing work to a second core costs more
-    than it saves; otherwise nothing changes. threadpoolctl comes with scikit-learn."""
-    weights = model._weights()
-    low, high = ONE_THREAD_PRODUCTS
-    if not weights or not low <= max(batch_size * W.size for W in weights) < high:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
 
 
 def _run_epoch(model, optimizer, x, t, w, x_val, t_val, batch_size, rng, shuffle, epoch,
