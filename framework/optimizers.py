@@ -162,11 +162,12 @@ class Nesterov(Momentum):
         param -= work
 
 
-def _step_by_root(param, grad, h, work, lr, eps):
-    """W <- W - lr * dW / (sqrt(h) + eps) in place, the step AdaGrad and RMSprop share."""
+def _step_by_root(param, direction, h, work, lr, eps):
+    """W <- W - lr * direction / (sqrt(h) + eps) in place: AdaGrad's and RMSprop's step (direction dW)
+    and Adam's (direction m, with its corrections folded into lr and eps)."""
     np.sqrt(h, out=work)
     work += eps
-    np.divide(grad, work, out=work)
+    np.divide(direction, work, out=work)
     work *= lr
     param -= work
 
@@ -244,11 +245,7 @@ class Adam(Optimizer):
         work *= 1 - self.beta2
         v *= self.beta2
         v += work
-        np.sqrt(v, out=work)
-        work += eps
-        np.divide(m, work, out=work)
-        work *= step
-        param -= work
+        _step_by_root(param, m, v, work, step, eps)
 
     def _hyper(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, "clip_norm": self.clip_norm}
