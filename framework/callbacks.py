@@ -113,8 +113,7 @@ class EarlyStopping(Callback):
         if self.tracker.improved(epoch, logs):
             self.wait = 0
             if snapshot and self.restore_best_weights:
-                self.best_state = {name: {key: value.copy() for key, value in getattr(self.model, name).items()}
-                                   for name in ("params", "buffers")}
+                self.best_state = self.model.get_weights()
         else:
             self.wait += 1
 
@@ -123,10 +122,7 @@ class EarlyStopping(Callback):
             return
         self.history.best_epoch = self.tracker.best_epoch
         if self.best_state is not None:
-            for name, arrays in self.best_state.items():
-                view = getattr(self.model, name)
-                for key, value in arrays.items():
-                    view[key] = value
+            self.model.set_weights(self.best_state)
 
     def __repr__(self):
         return f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, min_delta={self.min_delta})"

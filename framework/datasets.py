@@ -85,6 +85,11 @@ def standardize(x_train, *others):
     return tuple((x - mean) / std for x in (x_train,) + others)
 
 
+def _check_normalize(normalize):
+    if normalize not in (True, False, "standard"):
+        raise ValueError(f"normalize must be True, False or 'standard', got {normalize!r}")
+
+
 def load_digits(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.float64):
     """scikit-learn's handwritten digits: 1797 images of 8x8 pixels (64 features), 10 classes.
 
@@ -94,21 +99,13 @@ def load_digits(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.f
     one_hot: t as one-hot rows (N, 10) instead of labels (N,). x (and one-hot t) have `dtype`;
     labels are int64.
     """
-    from .functions import one_hot as to_one_hot
-
     dtype = check_dtype(dtype)
-    if normalize not in (True, False, "standard"):
-        raise ValueError(f"normalize must be True, False or 'standard', got {normalize!r}")
+    _check_normalize(normalize)
     images, labels = _digits_arrays()
     x = images.astype(dtype)
     if normalize is True:
-        x /= 16
-    train, test = stratified_split(labels, test_size, seed)
-    t = to_one_hot(labels, 10, dtype=dtype) if one_hot else labels
-    x_train, x_test = x[train], x[test]
-    if normalize == "standard":
-        x_train, x_test = standardize(x_train, x_test)
-    return (x_train, t[train]), (x_test, t[test])
+        x /= 16  # the pixel range 0..16 is known, so every pixel is scaled alike
+    return _split(x, labels, test_size, "standard" if normalize == "standard" else False, one_hot, seed, dtype, 10)
 
 
 # -- scikit-learn's bundled tables ---------------------------------------------------------------
@@ -117,8 +114,7 @@ def _split(x, labels, test_size, normalize, one_hot, seed, dtype, num_classes):
     from .functions import one_hot as to_one_hot
 
     dtype = check_dtype(dtype)
-    if normalize not in (True, False, "standard"):
-        raise ValueError(f"normalize must be True, False or 'standard', got {normalize!r}")
+    _check_normalize(normalize)
     x = np.asarray(x, dtype=dtype)
     train, test = stratified_split(labels, test_size, seed)
     x_train, x_test = x[train], x[test]

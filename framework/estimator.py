@@ -65,8 +65,7 @@ class _SklearnRules(Callback):
                 est._no_improvement_count + 1
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
-                est._best_params = {k: v.copy() for k, v in self.model.params.items()}
-                est._best_buffers = {k: v.copy() for k, v in self.model.buffers.items()}
+                est._best_weights = self.model.get_weights()
         elif not est.early_stopping:
             loss = logs["loss"]
             est._no_improvement_count = 0 if loss <= est.best_loss_ - est.tol else est._no_improvement_count + 1
@@ -233,11 +232,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self.history_ = history
         else:  # partial_fit and warm_start continue the same history
             self.history_.extend(history)
-        if early_stopping and getattr(self, "_best_params", None) is not None:
-            for key, value in self._best_params.items():
-                self.model_.params[key] = value
-            for key, value in self._best_buffers.items():
-                self.model_.buffers[key] = value
+        if early_stopping and getattr(self, "_best_weights", None) is not None:
+            self.model_.set_weights(self._best_weights)
         if not incremental and not self._stopped and history.epochs == self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                           "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)

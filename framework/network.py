@@ -216,11 +216,29 @@ class Sequential:
                 dout = None
             else:
                 dout = layer.backward(dout)
-        if self.weight_decay:
-            for layer in self.layers:
-                if isinstance(layer, Affine):
-                    layer.grads["W"] += self.weight_decay * layer.params["W"]
+        self._add_decay_gradients()
         return dout
+
+    def _add_decay_gradients(self):
+        """dW += lambda * W for every Affine weight: the gradient of the weight-decay term."""
+        if self.weight_decay:
+            for W, dW in zip(self._weights(), self._weight_grads()):
+                dW += self.weight_decay * W
+
+    def _weight_grads(self):
+        return [layer.grads["W"] for layer in self.layers if isinstance(layer, Affine)]
+
+    def get_weights(self):
+        """A copy of every parameter and buffer: {"params": {"W1": ...}, "buffers": {...}}."""
+        return {name: {key: value.copy() for key, value in getattr(self, name).items()}
+                for name in ("params", "buffers")}
+
+    def set_weights(self, weights):
+        """Copy arrays from get_weights() (or a part of it) back into the layers, in place."""
+        for name, arrays in weights.items():
+            view = getattr(self, name)
+            for key, value in arrays.items():
+                view[key] = value
 
     def gradient(self, x, t):
         """Gradients of loss(x, t) by backpropagation: a new dict with the keys of `params`."""
@@ -238,13 +256,12 @@ class Sequential:
         x = self._check_x(x)
         generators = {id(layer.rng): layer.rng for layer in self.layers if hasattr(layer, "rng")}
         rng_states = {key: rng.bit_generator.state for key, rng in generators.items()}
-        buffers = {key: value.copy() for key, value in self.buffers.items()}
+        buffers = {"buffers": self.get_weights()["buffers"]}
 
         def restore():
             for key, rng in generators.items():
                 rng.bit_generator.state = rng_states[key]
-            for key, value in buffers.items():
-                self.buffers[key] = value
+            self.set_weights(buffers)
 
         def f(_):
             restore()

@@ -88,10 +88,7 @@ def trace(model, x, t):
         grads = {key: value.copy() for key, value in layer.grads.items()}
         result.backward.append({"node": name, "formula": FORMULAS.get(type(layer), ("?", "?"))[1],
                                 "dout": upstream.copy(), "dx": dout.copy(), "grads": grads})
-    if model.weight_decay:
-        for layer in model.layers:
-            if isinstance(layer, L.Affine):
-                layer.grads["W"] += model.weight_decay * layer.params["W"]
+    model._add_decay_gradients()
     result.analytic = {key: value.copy() for key, value in model.grads.items()}
     result.numerical = model.numerical_gradient(x, t)
     return result

@@ -140,12 +140,10 @@ def _run_epoch(model, optimizer, x, t, w, x_val, t_val, batch_size, rng, shuffle
     for callback in callbacks:
         callback.on_epoch_begin(epoch, _latest(history))
     n = len(x)
-    first_loss = history.batch_loss[0] if history.batch_loss else None
-    limit = np.inf if first_loss is None else EXPLOSION_FACTOR * max(first_loss, 1.0)
     order = rng.permutation(n) if shuffle else np.arange(n)
     # Batches are gathered into one preallocated buffer instead of a new array per batch.
     x_batch = np.empty((min(batch_size, n),) + x.shape[1:], dtype=x.dtype)
-    backup = {key: value.copy() for key, value in model.params.items()}
+    backup = model.get_weights()  # finite weights to fall back on if the epoch diverges
     total_loss, correct = 0.0, 0
     for batch, start in enumerate(range(0, n, batch_size)):
         idx = order[start:start + batch_size]
@@ -153,17 +151,17 @@ def _run_epoch(model, optimizer, x, t, w, x_val, t_val, batch_size, rng, shuffle
         np.take(x, idx, axis=0, out=xb)
         tb = t[idx]
         wb = None if w is None else w[idx]
-        for callback in callbacks:
-            weight_sum = len(idx) if wb is None else float(wb.sum())
-            callback.on_batch_begin(batch, {"size": len(idx), "weight_sum": weight_sum})
+        if callbacks:
+            logs = {"size": len(idx), "weight_sum": len(idx) if wb is None else float(wb.sum())}
+            for callback in callbacks:
+                callback.on_batch_begin(batch, logs)
         loss = model._loss(xb, tb, train=True, sample_weight=wb)
-        if not math.isfinite(loss) or loss > limit:
+        first_loss = history.batch_loss[0] if history.batch_loss else loss
+        if not math.isfinite(loss) or loss > EXPLOSION_FACTOR * max(first_loss, 1.0):
             _diverged(model, optimizer, history, epoch, batch, loss, backup)
         model.backward(input_grad=False)
         optimizer.update(model.params, model.grads)
         history.batch_loss.append(loss)
-        if first_loss is None:
-            first_loss, limit = loss, EXPLOSION_FACTOR * max(loss, 1.0)
         total_loss += loss * len(idx)
         correct += int(np.count_nonzero(model.last_scores.argmax(axis=1) == tb))
         reporter.batch(epoch, loss)
@@ -184,8 +182,7 @@ def _run_epoch(model, optimizer, x, t, w, x_val, t_val, batch_size, rng, shuffle
 def _diverged(model, optimizer, history, epoch, batch, loss, backup):
     """Stop with a message that says where and what to try; keep finite weights in the model."""
     if not all(np.isfinite(value).all() for value in model.params.values()):
-        for key, value in backup.items():
-            model.params[key] = value
+        model.set_weights(backup)
         kept = f"the weights from the start of epoch {epoch} were restored"
     else:
         kept = "the weights are finite and were kept"
