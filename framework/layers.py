@@ -9,15 +9,27 @@ from .functions import sigmoid
 from .validation import as_labels, check_number
 
 
-_ONES = {}
+_CONSTANTS = {}  # small read-only arrays that every batch of one size needs
+
+
+def _constant(key, make):
+    if key not in _CONSTANTS:
+        _CONSTANTS[key] = make()
+        _CONSTANTS[key].setflags(write=False)
+    return _CONSTANTS[key]
 
 
 def _ones(n, dtype):
     """A cached vector of n ones (for summing rows with a matrix-vector product)."""
-    key = (n, dtype)
-    if key not in _ONES:
-        _ONES[key] = np.ones(n, dtype=dtype)
-    return _ONES[key]
+    return _constant(("ones", n, dtype), lambda: np.ones(n, dtype=dtype))
+
+
+def _row_starts(n, num_classes):
+    """Cached [0, C, 2C, ...]: where each row of a C-contiguous (n, C) array starts in its flat view.
+
+    a.ravel()[row_starts + j] is a[arange(n), j], and about three times as fast.
+    """
+    return _constant(("row_starts", n, num_classes), lambda: np.arange(n) * num_classes)
 
 
 class Layer:
@@ -235,15 +247,16 @@ class SoftmaxCrossEntropy(Layer):
     def forward(self, x, t, sample_weight=None):
         n, num_classes = x.shape
         self.t = as_labels(t, n, num_classes, name="t")
+        row_starts = _row_starts(n, num_classes)
+        self.target = row_starts + self.t  # flat positions of the entries [n, t_n]
         # log_softmax and softmax from one exp: shifted = x - max, y = e / sum(e),
         # log y[t] = shifted[t] - log(sum(e)).
-        rows = np.arange(n)
-        row_max = x[rows, x.argmax(axis=1)]  # the same values as x.max(axis=1), twice as fast
+        row_max = x.ravel()[row_starts + x.argmax(axis=1)]  # x.max(axis=1), three times as fast
         shifted = x - row_max[:, None]
         e = np.exp(shifted)
         total = e @ _ones(num_classes, e.dtype)  # row sums, as a matrix-vector product (faster)
         self.y = np.divide(e, total[:, None], out=e)
-        picked = shifted[rows, self.t] - np.log(total)
+        picked = shifted.ravel()[self.target] - np.log(total)
         self.sample_weight = sample_weight
         if sample_weight is None:
             return float(-picked.sum() / n)
@@ -252,7 +265,7 @@ class SoftmaxCrossEntropy(Layer):
     def backward(self, dout=1.0):
         n = len(self.t)
         dx = self.y.copy()
-        dx[np.arange(n), self.t] -= 1
+        dx.ravel()[self.target] -= 1  # dx[arange(n), t] -= 1 (a copy is contiguous: ravel() is a view)
         if self.sample_weight is None:
             dx *= dout / n
         else:
