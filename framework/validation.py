@@ -84,8 +84,9 @@ def as_labels(t, n_samples, num_classes, name="t"):
         if fractional.size:
             raise ValueError(f"{name} must hold integer class labels, got non-integer value {fractional[0]!r}")
     labels = t.astype(np.int64, copy=False)
-    low, high = labels.min(), labels.max()
-    if low < 0 or high >= num_classes:
+    # One reduction checks both ends: as unsigned, a negative label is larger than any class.
+    if labels.view(np.uint64).max() >= num_classes:
+        low, high = labels.min(), labels.max()
         bad = low if low < 0 else high
         hint = " (labels that start at 1? subtract 1)" if low >= 1 and high == num_classes else ""
         raise ValueError(f"{name} must hold labels in [0, {num_classes - 1}], got {bad}{hint}")
