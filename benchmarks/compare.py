@@ -6,8 +6,9 @@
 Each peer trains in its own process; the peers take turns, repeat after repeat, so the machine's
 drift hits them alike; each number is the median over repeats. Per workload it reports seconds per
 epoch, test accuracy, the peak memory above the process's start, and each peer's time divided by
-ours; also the matrix-multiply floor (the products alone) and the whole `python -m framework train`
-process against the same job as a scikit-learn script. Writes benchmarks/results/compare[-quick].md
+ours; also two references: the matrix-multiply floor (the products alone) and a bare NumPy loop (the
+same arithmetic inline, no framework: what the NumPy calls alone cost); and the whole
+`python -m framework train` process against the same job as a scikit-learn script. Writes benchmarks/results/compare[-quick].md
 and .json. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which this workplace sets for old OpenBLAS builds
 and which slow a current numpy, are removed for every peer alike (--keep-openblas-env keeps them).
 """
@@ -150,7 +151,7 @@ def main(argv=None):
     small_epochs, big_epochs = (30, 1) if args.quick else (50, 3)
     jobs = [[w, d, small_epochs] for w in ("W1", "W2") for d in ("float64", "float32")]
     jobs += [[w, d, big_epochs] for w in ("W3a", "W3b") for d in (("float32",) if args.quick else ("float32", "float64"))]
-    peers = [p for p in PEERS if p != "torch" or torch_available()] + ["floor"]
+    peers = [p for p in PEERS if p != "torch" or torch_available()] + ["numpy", "floor"]
     env = environment(args.keep_openblas_env)
     samples = {}  # (peer, workload, dtype) -> list of result dicts
     process = {"framework": [], "sklearn": []}
@@ -180,13 +181,15 @@ def main(argv=None):
         ours = median("framework", workload, dtype, "seconds")
         row = {"workload": workload, "dtype": dtype, "epochs": epochs,
                "data_mb": median("framework", workload, dtype, "data_mb"),
-               "floor_s": median("floor", workload, dtype, "seconds")}
+               "floor_s": median("floor", workload, dtype, "seconds"),
+               "numpy_s": median("numpy", workload, dtype, "seconds")}
         for peer in PEERS:
             row[f"{peer}_s"] = median(peer, workload, dtype, "seconds")
             row[f"{peer}_acc"] = median(peer, workload, dtype, "accuracy")
             row[f"{peer}_peak_mb"] = median(peer, workload, dtype, "peak_mb")
             row[f"{peer}_ratio"] = None if row[f"{peer}_s"] is None else row[f"{peer}_s"] / ours
         row["floor_ratio"] = ours / row["floor_s"]
+        row["numpy_ratio"] = ours / row["numpy_s"]
         rows.append(row)
     whole = {name: {"seconds": statistics.median(v[0] for v in values),
                     "accuracy": statistics.median(v[1] for v in values)} for name, values in process.items()}
@@ -239,13 +242,14 @@ def markdown(report):
     lines = [f"Benchmark {report['date']} ({'quick' if report['quick'] else 'full'}, median of "
              f"{report['repeats']} repeats), {report['machine']}", "",
              "| workload | dtype | epochs | framework s/epoch | sklearn s/epoch | torch s/epoch | sklearn / ours | "
-             "torch / ours | ours / matmul floor | accuracy ours / sklearn / torch | peak MB ours / sklearn / torch (data) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "torch / ours | ours / matmul floor | ours / bare NumPy loop | accuracy ours / sklearn / torch | "
+             "peak MB ours / sklearn / torch (data) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["rows"]:
         lines.append(
             f"| {r['workload']} | {r['dtype']} | {r['epochs']} | {fmt(r['framework_s'], '.4f')} | {fmt(r['sklearn_s'], '.4f')} | "
             f"{fmt(r['torch_s'], '.4f')} | {fmt(r['sklearn_ratio'], '.2f')}x | {fmt(r['torch_ratio'], '.2f')}x | "
-            f"{fmt(r['floor_ratio'], '.2f')}x | {fmt(r['framework_acc'], '.4f')} / {fmt(r['sklearn_acc'], '.4f')} / "
+            f"{fmt(r['floor_ratio'], '.2f')}x | {fmt(r['numpy_ratio'], '.2f')}x | {fmt(r['framework_acc'], '.4f')} / {fmt(r['sklearn_acc'], '.4f')} / "
             f"{fmt(r['torch_acc'], '.4f')} | {fmt(r['framework_peak_mb'], '.0f')} / {fmt(r['sklearn_peak_mb'], '.0f')} / "
             f"{fmt(r['torch_peak_mb'], '.0f')} ({r['data_mb']:.0f}) |")
     w = report["whole_process"]

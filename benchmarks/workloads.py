@@ -1,10 +1,11 @@
-"""The benchmark workloads and the three implementations that train them, one epoch at a time.
+"""The benchmark workloads and the implementations that train them, one epoch at a time.
 
 Each `train_*` function builds the same network (ReLU MLP, Adam lr 1e-3, batch 100, no weight
 decay) on the same data in the same dtype, runs a warm-up epoch, then times `epochs` epochs and
 returns seconds per epoch and the test accuracy. Used by compare.py and scaling.py, which run each
 call in a fresh process.
 """
+import math
 import time
 
 import numpy as np
@@ -117,6 +118,89 @@ def train_torch(data, hidden, dtype, epochs, seed=0):
     return seconds, accuracy
 
 
+def train_numpy(data, hidden, dtype, epochs, seed=0):
+    """The same training as one bare NumPy loop: the arithmetic of framework's layers, loss and Adam
+    written inline, with no layers, no input checks and no bookkeeping. Not a peer but a reference:
+    the time it takes is what NumPy calls alone cost, so ours / this is the price of the framework."""
+    (x, t), (x_test, t_test) = data
+    rng = np.random.default_rng(seed)
+    sizes = [x.shape[1]] + list(hidden) + [10]
+    shapes = list(zip(sizes[:-1], sizes[1:]))
+    total = sum(a * b + b for a, b in shapes)
+    params, grads = np.zeros(total, dtype), np.zeros(total, dtype)
+    m, v, work = np.zeros(total, dtype), np.zeros(total, dtype), np.empty(total, dtype)
+    weights, biases, weight_grads, bias_grads, offset = [], [], [], [], 0
+    for a, b in shapes:
+        weights.append(params[offset:offset + a * b].reshape(a, b))
+        weight_grads.append(grads[offset:offset + a * b].reshape(a, b))
+        offset += a * b
+        biases.append(params[offset:offset + b])
+        bias_grads.append(grads[offset:offset + b])
+        offset += b
+        weights[-1][...] = rng.standard_normal((a, b)) * np.sqrt(2.0 / a)  # He, as MLP
+    ones, class_ones = np.ones(BATCH_SIZE, dtype), np.ones(10, dtype)
+    row_starts = np.arange(BATCH_SIZE) * 10
+    x_batch = np.empty((BATCH_SIZE, x.shape[1]), dtype)
+    steps = [0]
+
+    def adam(params, grads, m, v, work, t):
+        c1, c2 = 1 - 0.9 ** t, 1 - 0.999 ** t
+        eps, step = 1e-8 * math.sqrt(c2), LR * math.sqrt(c2) / c1  # Python floats keep float32 float32
+        m *= 0.9
+        m += np.multiply(grads, 0.1, out=work)
+        np.multiply(grads, grads, out=work)
+        work *= 0.001
+        v *= 0.999
+        v += work
+        np.sqrt(v, out=work)
+        work += eps
+        np.divide(m, work, out=work)
+        work *= step
+        params -= work
+
+    def forward(h):
+        acts, masks = [h], []
+        for i, (W, b) in enumerate(zip(weights, biases)):
+            z = acts[-1] @ W
+            z += b
+            if i < len(weights) - 1:
+                masks.append((z > 0).astype(dtype))
+                acts.append(z * masks[-1])
+        return z, acts, masks
+
+    def epoch():
+        for idx in batches(len(x), rng):
+            n = len(idx)
+            h = x_batch[:n]
+            x.take(idx, axis=0, out=h, mode="clip")
+            z, acts, masks = forward(h)
+            starts = row_starts[:n]
+            target = starts + t[idx]
+            shifted = z - z.ravel()[starts + z.argmax(axis=1)][:, None]
+            e = np.exp(shifted)
+            total_e = e @ class_ones
+            dz = np.divide(e, total_e[:, None], out=e)
+            float(-(shifted.ravel()[target] - np.log(total_e)).sum() / n)  # the loss, as fit reports it
+            dz.ravel()[target] -= 1
+            dz *= 1.0 / n
+            for i in range(len(weights) - 1, -1, -1):
+                np.matmul(acts[i].T, dz, out=weight_grads[i])
+                np.dot(ones[:n], dz, out=bias_grads[i])
+                if i:
+                    dz = dz @ weights[i].T
+                    dz *= masks[i - 1]
+            steps[0] += 1
+            adam(params, grads, m, v, work, steps[0])
+
+    epoch()  # warm-up
+    started = time.perf_counter()
+    for _ in range(epochs):
+        epoch()
+    seconds = (time.perf_counter() - started) / epochs
+    scores = np.concatenate([forward(x_test[i:i + 2048])[0] for i in range(0, len(x_test), 2048)])
+    return seconds, float((scores.argmax(axis=1) == t_test).mean())
+
+
 def matmul_floor(data, hidden, dtype, epochs):
     """Seconds per epoch of just the matrix products training needs: for every batch and layer the
     forward x @ W and dW = x.T @ dout, and dx = dout @ W.T for every layer but the first."""
@@ -147,4 +231,5 @@ def matmul_floor(data, hidden, dtype, epochs):
     return (time.perf_counter() - started) / epochs
 
 
-TRAINERS = {"framework": train_framework, "sklearn": train_sklearn, "torch": train_torch, "floor": matmul_floor}
+TRAINERS = {"framework": train_framework, "sklearn": train_sklearn, "torch": train_torch, "numpy": train_numpy,
+            "floor": matmul_floor}
