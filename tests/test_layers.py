@@ -111,6 +111,25 @@ def test_softmax_cross_entropy_layer_gradient_and_targets(rng):
     np.testing.assert_array_equal(layer.backward(2.0), 2 * dx)
 
 
+@pytest.mark.parametrize("layout", ["fortran", "strided", "transposed"])
+def test_softmax_cross_entropy_on_non_contiguous_scores(layout, rng):
+    """The layer indexes targets through a flat view: scores in any memory layout give the same numbers."""
+    x = rng.normal(size=(6, 5))
+    labels = rng.integers(0, 5, size=6)
+    reference = SoftmaxCrossEntropy()
+    loss, dx = reference.forward(x, labels), reference.backward()
+    if layout == "fortran":
+        scores = np.asfortranarray(x)
+    elif layout == "strided":
+        scores = np.repeat(x, 2, axis=1)[:, ::2]
+    else:
+        scores = np.ascontiguousarray(x.T).T
+    assert not scores.flags.c_contiguous
+    layer = SoftmaxCrossEntropy()
+    assert layer.forward(scores, labels) == pytest.approx(loss, rel=1e-15)
+    np.testing.assert_allclose(layer.backward(), dx, rtol=1e-15)
+
+
 def test_layers_keep_float32(rng):
     x = rng.normal(size=(4, 3)).astype(np.float32)
     layers = [Affine(rng.normal(size=(3, 3)).astype(np.float32), np.zeros(3, np.float32)), ReLU(), Sigmoid(),
