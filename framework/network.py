@@ -57,9 +57,15 @@ class ArrayView(MutableMapping):
     @property
     def packed(self):
         """The one buffer behind every array (in key order), or None if not packed any more."""
-        if self._flat is not None and (tuple(map(id, self._network.layers)) != self._layers or any(
-                layer_dict.get(name) is not view for layer_dict, name, view in self._views)):
-            self._flat = None  # a layer or an array was replaced: fall back to per-key updates
+        if self._flat is None:
+            return None
+        # Checked on every optimizer step: a plain loop is cheaper than any() over a generator.
+        for layer_dict, name, view in self._views:
+            if layer_dict.get(name) is not view:
+                self._flat = None  # an array was replaced: fall back to per-key updates
+                return None
+        if tuple(map(id, self._network.layers)) != self._layers:
+            self._flat = None  # a layer was replaced or added
         return self._flat
 
     def __getitem__(self, key):
