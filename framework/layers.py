@@ -10,10 +10,13 @@ from .validation import as_labels, check_number
 
 
 _CONSTANTS = {}  # small read-only arrays that every batch of one size needs
+_MAX_CONSTANTS = 64  # training uses two or three batch sizes; a sweep over sizes must not pile up arrays
 
 
 def _constant(key, make):
     if key not in _CONSTANTS:
+        if len(_CONSTANTS) >= _MAX_CONSTANTS:
+            _CONSTANTS.clear()
         _CONSTANTS[key] = make()
         _CONSTANTS[key].setflags(write=False)
     return _CONSTANTS[key]
