@@ -8,9 +8,10 @@ drift hits them alike; each number is the median over repeats. Per workload it r
 epoch, test accuracy, the peak memory above the process's start, and each peer's time divided by
 ours; also two references: the matrix-multiply floor (the products alone) and a bare NumPy loop (the
 same arithmetic inline, no framework: what the NumPy calls alone cost); and the whole
-`python -m framework train` process against the same job as a scikit-learn script. Writes benchmarks/results/compare[-quick].md
-and .json. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which this workplace sets for old OpenBLAS builds
-and which slow a current numpy, are removed for every peer alike (--keep-openblas-env keeps them).
+`python -m framework train` process against the same job as a scikit-learn script. Writes
+benchmarks/results/compare[-quick].md and .json. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which this
+workplace sets for old OpenBLAS builds and which slow a current numpy, are removed for every peer
+alike (--keep-openblas-env keeps them).
 """
 import argparse
 import json
@@ -86,8 +87,8 @@ def worker(peer, jobs):
         reset_peak()  # the peak from here on: the data plus whatever training adds
         data_mb = sum(a.nbytes for pair in data for a in pair) / 2 ** 20
         train = workloads.TRAINERS[peer]
-        seconds, accuracy = train(data, workloads.WORKLOADS[workload]["hidden"], np.dtype(dtype).type, epochs) \
-            if peer != "floor" else (train(data, workloads.WORKLOADS[workload]["hidden"], np.dtype(dtype).type, epochs), None)
+        answer = train(data, workloads.WORKLOADS[workload]["hidden"], np.dtype(dtype).type, epochs)
+        seconds, accuracy = answer if peer != "floor" else (answer, None)  # the floor trains nothing
         results.append({"workload": workload, "dtype": dtype, "seconds": seconds, "accuracy": accuracy,
                         "peak_mb": rss_mb("VmHWM") - base, "data_mb": data_mb})
         del data
@@ -158,7 +159,8 @@ def main(argv=None):
     # accuracies differ by the luck of the initial weights, not by the implementation.
     small_epochs, big_epochs = (30, 1) if args.quick else (50, 3)
     jobs = [[w, d, small_epochs] for w in ("W1", "W2") for d in ("float64", "float32")]
-    jobs += [[w, d, big_epochs] for w in ("W3a", "W3b") for d in (("float32",) if args.quick else ("float32", "float64"))]
+    big_dtypes = ("float32",) if args.quick else ("float32", "float64")
+    jobs += [[w, d, big_epochs] for w in ("W3a", "W3b") for d in big_dtypes]
     peers = [p for p in PEERS if p != "torch" or torch_available()] + ["numpy", "floor"]
     env = environment(args.keep_openblas_env)
     samples = {}  # (peer, workload, dtype) -> list of result dicts
@@ -255,16 +257,20 @@ def markdown(report):
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["rows"]:
         lines.append(
-            f"| {r['workload']} | {r['dtype']} | {r['epochs']} | {fmt(r['framework_s'], '.4f')} | {fmt(r['sklearn_s'], '.4f')} | "
+            f"| {r['workload']} | {r['dtype']} | {r['epochs']} | {fmt(r['framework_s'], '.4f')} | "
+            f"{fmt(r['sklearn_s'], '.4f')} | "
             f"{fmt(r['torch_s'], '.4f')} | {fmt(r['sklearn_ratio'], '.2f')}x | {fmt(r['torch_ratio'], '.2f')}x | "
-            f"{fmt(r['floor_ratio'], '.2f')}x | {fmt(r['numpy_ratio'], '.2f')}x | {fmt(r['framework_acc'], '.4f')} / {fmt(r['sklearn_acc'], '.4f')} / "
-            f"{fmt(r['torch_acc'], '.4f')} | {fmt(r['framework_peak_mb'], '.0f')} / {fmt(r['sklearn_peak_mb'], '.0f')} / "
+            f"{fmt(r['floor_ratio'], '.2f')}x | {fmt(r['numpy_ratio'], '.2f')}x | "
+            f"{fmt(r['framework_acc'], '.4f')} / {fmt(r['sklearn_acc'], '.4f')} / "
+            f"{fmt(r['torch_acc'], '.4f')} | {fmt(r['framework_peak_mb'], '.0f')} / "
+            f"{fmt(r['sklearn_peak_mb'], '.0f')} / "
             f"{fmt(r['torch_peak_mb'], '.0f')} ({r['data_mb']:.0f}) |")
     w = report["whole_process"]
     lines += ["", f"Whole process of the main job (digits, 64-100-10, Adam, 50 epochs of batch 32): framework "
               f"{w['framework']['seconds']:.2f} s (accuracy {w['framework']['accuracy']:.4f}), scikit-learn script "
               f"{w['sklearn']['seconds']:.2f} s (accuracy {w['sklearn']['accuracy']:.4f}): "
-              f"{w['framework']['seconds'] / w['sklearn']['seconds']:.2f}x.", "", "| target | met | value |", "|---|---|---|"]
+              f"{w['framework']['seconds'] / w['sklearn']['seconds']:.2f}x.", "",
+              "| target | met | value |", "|---|---|---|"]
     for t in report["targets"]:
         lines.append(f"| {t['target']} | {'yes' if t['met'] else 'NO'} | {t['value']:.3f} |")
     return "\n".join(lines) + "\n"

@@ -4,8 +4,9 @@
 
 MNIST-shaped float32 data (784 features, 10 classes), MLP 784-width-10, Adam, batch 100. Each point
 runs in its own process (so its peak memory is its own, above a baseline that holds numpy, BLAS and,
-when installed, numba); the time is the median of 3 epochs after a warm-up. Time should grow linearly in samples: the script fits a line through the origin and
-reports how far each point is from it.
+when installed, numba); the time is the median of 3 epochs after a warm-up. Time should grow
+linearly in samples: the script fits a line through the origin and reports how far each point is
+from it.
 """
 import argparse
 import json
