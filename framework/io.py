@@ -40,36 +40,18 @@ class Checkpoint:
 
 
 # -- describing the architecture ------------------------------------------------------------------
-SIMPLE_LAYERS = {"ReLU": L.ReLU, "Sigmoid": L.Sigmoid, "Tanh": L.Tanh, "Identity": L.Identity}
-
-
 def _describe_layer(layer):
     kind = type(layer).__name__
-    if isinstance(layer, L.Affine):
-        return {"type": "Affine", "shape": list(layer.params["W"].shape)}
-    if isinstance(layer, L.BatchNormalization):
-        return {"type": kind, "size": int(layer.params["gamma"].shape[0]), "momentum": layer.momentum, "eps": layer.eps}
-    if isinstance(layer, L.Dropout):
-        return {"type": kind, "ratio": layer.ratio}
-    if kind in SIMPLE_LAYERS and type(layer) is SIMPLE_LAYERS[kind]:
-        return {"type": kind}
-    raise TypeError(f"cannot save a {kind} layer: io knows Affine, BatchNormalization, Dropout and "
-                    f"{', '.join(SIMPLE_LAYERS)}")
+    if L.LAYERS.get(kind) is not type(layer):
+        raise TypeError(f"cannot save a {kind} layer: io knows {', '.join(L.LAYERS)} (framework.layers.LAYERS)")
+    return {"type": kind, **layer.config()}
 
 
 def _build_layer(spec, dtype):
     kind = spec.get("type")
-    if kind == "Affine":
-        d, m = spec["shape"]
-        return L.Affine(np.zeros((d, m), dtype), np.zeros(m, dtype))
-    if kind == "BatchNormalization":
-        size = spec["size"]
-        return L.BatchNormalization(np.ones(size, dtype), np.zeros(size, dtype), spec["momentum"], spec["eps"])
-    if kind == "Dropout":
-        return L.Dropout(spec["ratio"])
-    if kind in SIMPLE_LAYERS:
-        return SIMPLE_LAYERS[kind]()
-    raise CheckpointError(f"unknown layer type {kind!r} in the checkpoint")
+    if kind not in L.LAYERS:
+        raise CheckpointError(f"unknown layer type {kind!r} in the checkpoint")
+    return L.LAYERS[kind].from_config({k: v for k, v in spec.items() if k != "type"}, dtype)
 
 
 def describe_model(model):
@@ -79,7 +61,8 @@ def describe_model(model):
     if type(model) is not Sequential or type(model.loss_layer) is not L.SoftmaxCrossEntropy:
         raise TypeError(f"cannot save a {type(model).__name__}: io saves MLP and Sequential with SoftmaxCrossEntropy")
     return {"class": "Sequential", "layers": [_describe_layer(layer) for layer in model.layers],
-            "weight_decay": model.weight_decay, "dtype": np.dtype(model.dtype).name}
+            "weight_decay": model.weight_decay, "weight_decay_per_sample": model.weight_decay_per_sample,
+            "dtype": np.dtype(model.dtype).name}
 
 
 def build_model(description):
@@ -89,15 +72,19 @@ def build_model(description):
     if description.get("class") == "Sequential":
         dtype = np.dtype(description["dtype"]).type
         return Sequential([_build_layer(spec, dtype) for spec in description["layers"]],
-                          weight_decay=description["weight_decay"])
+                          weight_decay=description["weight_decay"],
+                          weight_decay_per_sample=description.get("weight_decay_per_sample", False))
     raise CheckpointError(f"unknown model class {description.get('class')!r} in the checkpoint")
 
 
 def _architecture(description):
-    """The description without the seed, which does not change the shapes."""
+    """What must match to load a checkpoint into a model: everything but the seed (files written
+    before weight_decay_per_sample existed have it False)."""
     if description.get("class") == "MLP":
-        return {**description, "config": {k: v for k, v in description["config"].items() if k != "seed"}}
-    return description
+        config = {"weight_decay_per_sample": False, **description["config"]}
+        config.pop("seed", None)
+        return {**description, "config": config}
+    return {"weight_decay_per_sample": False, **description}
 
 
 def _generators(model):
@@ -121,10 +108,11 @@ def save(model, path, optimizer=None, history=None, training_state=None, metadat
     arrays = {f"param/{key}": value for key, value in model.params.items()}
     arrays.update({f"buffer/{key}": value for key, value in model.buffers.items()})
     if optimizer is not None:
-        meta["optimizer"] = {"class": type(optimizer).__name__, "hyper": optimizer._hyper(), "t": optimizer.t}
-        for slot in optimizer.slots:
-            for key, value in getattr(optimizer, slot).items():
-                arrays[f"optimizer/{slot}/{key}"] = value
+        meta["optimizer"] = {"class": type(optimizer).__name__, "hyper": optimizer.hyperparameters(),
+                             "t": optimizer.t}
+        for name in optimizer.state_names:
+            for key, value in getattr(optimizer, name).items():
+                arrays[f"optimizer/{name}/{key}"] = value
     arrays[META_KEY] = np.array(json.dumps(meta))
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
@@ -219,7 +207,7 @@ def _restore_optimizer(optimizer, meta, arrays, path):
     for name, value in saved["hyper"].items():
         setattr(optimizer, name, value)
     optimizer.t = saved["t"]
-    for slot in optimizer.slots:
+    for slot in optimizer.state_names:
         prefix = f"optimizer/{slot}/"
         state = {key[len(prefix):]: arrays[key].copy() for key in arrays if key.startswith(prefix)}
         for key, value in state.items():

@@ -2,6 +2,8 @@
 
 Every layer holds `params` and `grads`, two dicts with the same keys (empty for layers without
 parameters); `backward` fills `grads` and never writes into `dout`. Shapes: x is (N, D).
+Each layer also describes itself: `formula` (what `framework.trace` prints) and `config()` /
+`from_config()` (what `framework.io` saves); `LAYERS` at the end lists the layers io can load.
 """
 import numpy as np
 
@@ -38,9 +40,21 @@ def _row_starts(n, num_classes):
 class Layer:
     """What every layer shares: empty `params`/`grads`, a train/eval switch argument, a repr."""
 
+    #: (forward, backward) formulas, as `framework.trace` shows them.
+    formula = ("?", "?")
+
     def __init__(self):
         self.params = {}
         self.grads = {}
+
+    def config(self):
+        """The layer's settings as JSON-ready data: with a dtype, enough to build it again (arrays are saved apart)."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config, dtype):
+        """A new layer from `config()` output, its arrays of `dtype` still to be filled in."""
+        return cls(**config)
 
     def forward(self, x, train=True):
         raise NotImplementedError
@@ -62,6 +76,8 @@ class Affine(Layer):
     W is (D, M), b is (M,). Input of any trailing shape (N, ...) is flattened to (N, D) and
     backward restores it. Backward: dx = dout @ W.T, dW = x.T @ dout, db = sum_n dout.
     """
+
+    formula = ("out = x @ W + b", "dx = dout @ W.T,  dW = x.T @ dout,  db = sum(dout, axis=0)")
 
     def __init__(self, W, b):
         super().__init__()
@@ -88,15 +104,23 @@ class Affine(Layer):
         return out
 
     def backward(self, dout):
-        self.backward_params(dout)
+        self.parameter_gradients(dout)
         return (dout @ self.params["W"].T).reshape(self.x_shape)
 
-    def backward_params(self, dout):
-        """dW and db only: a network's first layer needs no dx, the largest product of all."""
+    def parameter_gradients(self, dout):
+        """dW and db only, without dx: a network's first layer needs no dx (Sequential.backward)."""
         # Writing into the existing gradient arrays saves two allocations per batch, and
         # ones @ dout sums the rows with BLAS, several times faster than np.sum(axis=0).
         np.matmul(self.x.T, dout, out=self.grads["W"])
         np.dot(_ones(len(dout), dout.dtype), dout, out=self.grads["b"])
+
+    def config(self):
+        return {"shape": list(self.params["W"].shape)}
+
+    @classmethod
+    def from_config(cls, config, dtype):
+        d, m = config["shape"]
+        return cls(np.zeros((d, m), dtype), np.zeros(m, dtype))
 
     def __repr__(self):
         d, m = self.params["W"].shape
@@ -105,6 +129,8 @@ class Affine(Layer):
 
 class ReLU(Layer):
     """out = max(0, x); backward: dx = dout where x > 0, else 0."""
+
+    formula = ("out = max(0, x)", "dx = dout * (x > 0)")
 
     def forward(self, x, train=True):
         # The mask as 0/1 in x's dtype: float times float is twice as fast as float times bool.
@@ -118,6 +144,8 @@ class ReLU(Layer):
 class Sigmoid(Layer):
     """out = 1 / (1 + exp(-x)); backward: dx = dout * out * (1 - out)."""
 
+    formula = ("out = 1 / (1 + exp(-x))", "dx = dout * out * (1 - out)")
+
     def forward(self, x, train=True):
         self.out = sigmoid(x)
         return self.out
@@ -129,6 +157,8 @@ class Sigmoid(Layer):
 class Tanh(Layer):
     """out = tanh(x); backward: dx = dout * (1 - out**2)."""
 
+    formula = ("out = tanh(x)", "dx = dout * (1 - out**2)")
+
     def forward(self, x, train=True):
         self.out = np.tanh(x)
         return self.out
@@ -139,6 +169,8 @@ class Tanh(Layer):
 
 class Identity(Layer):
     """out = x; backward: dx = dout. (scikit-learn's "identity" activation.)"""
+
+    formula = ("out = x", "dx = dout")
 
     def forward(self, x, train=True):
         return x
@@ -154,6 +186,8 @@ class Dropout(Layer):
     (out = x * (1 - ratio)); both give the same expected output. `seed` is an int, None or a
     numpy.random.Generator (a network shares its own Generator with all its Dropout layers).
     """
+
+    formula = ("out = x * mask / (1 - ratio)", "dx = dout * mask / (1 - ratio)")
 
     def __init__(self, ratio=0.5, seed=None):
         super().__init__()
@@ -173,6 +207,9 @@ class Dropout(Layer):
     def backward(self, dout):
         return dout if self.scaled_mask is None else dout * self.scaled_mask
 
+    def config(self):
+        return {"ratio": self.ratio}
+
     def __repr__(self):
         return f"Dropout(ratio={self.ratio})"
 
@@ -187,6 +224,9 @@ class BatchNormalization(Layer):
     dbeta = sum dout, dgamma = sum dout * xn,
     dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / sqrt(var + eps), dxn = gamma * dout.
     """
+
+    formula = ("out = gamma * (x - mean) / sqrt(var + eps) + beta",
+               "dgamma = sum(dout * xn),  dbeta = sum(dout),  dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / std")
 
     def __init__(self, gamma, beta, momentum=0.9, eps=1e-5, running_mean=None, running_var=None):
         super().__init__()
@@ -234,6 +274,14 @@ class BatchNormalization(Layer):
         dx = (dxn - dxn.mean(axis=0) - xn * (dxn * xn).mean(axis=0)) * self.inv_std
         return dx.reshape(self.x_shape)
 
+    def config(self):
+        return {"size": int(self.params["gamma"].shape[0]), "momentum": self.momentum, "eps": self.eps}
+
+    @classmethod
+    def from_config(cls, config, dtype):
+        size = config["size"]
+        return cls(np.ones(size, dtype), np.zeros(size, dtype), config["momentum"], config["eps"])
+
     def __repr__(self):
         return f"BatchNormalization({self.params['gamma'].shape[0]}, momentum={self.momentum}, eps={self.eps})"
 
@@ -246,6 +294,8 @@ class SoftmaxCrossEntropy(Layer):
     With sample weights w (N,): loss = -sum_n w_n log_softmax(x)[n, t_n] / sum_n w_n, and
     dx = dout * w_n * (softmax(x) - onehot(t)) / sum_n w_n (scikit-learn's weighting).
     """
+
+    formula = ("y = softmax(x),  L = -sum(log y[t]) / N", "dx = (y - onehot(t)) / N")
 
     def forward(self, x, t, sample_weight=None):
         n, num_classes = x.shape
@@ -274,3 +324,7 @@ class SoftmaxCrossEntropy(Layer):
         else:
             dx *= (dout / self.sample_weight.sum()) * self.sample_weight[:, None]
         return dx
+
+
+#: The layers `framework.io` can save and load, by class name. A new layer goes here too.
+LAYERS = {cls.__name__: cls for cls in (Affine, ReLU, Sigmoid, Tanh, Identity, Dropout, BatchNormalization)}

@@ -8,69 +8,53 @@ from collections.abc import MutableMapping
 import numpy as np
 
 from . import functions
+from .flat import FlatParameters
 from .layers import Affine, BatchNormalization, Dropout, Identity, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
-from .validation import as_array, as_labels, check_choice, check_dtype, check_number, check_sample_weight
+from .validation import as_array, as_labels, check_bool, check_choice, check_dtype, check_number, check_sample_weight
 
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "identity": Identity}
 
 
-class ArrayView(MutableMapping):
-    """A dict view over the layers' arrays under the book's names ('W1', 'b1', ...).
+class NamedArrays(MutableMapping):
+    """The network's arrays under the book's names ('W1', 'b1', ...): `params`, `grads` or `buffers`.
 
     Reading gives the layer's own array, so updating it in place updates the model; assigning
-    copies the new values into that array (its shape and dtype must match).
+    copies the new values into that array (its shape must match). `flat` is the FlatParameters
+    behind all of them when they were packed into one buffer and still are (see framework.flat).
     """
 
     def __init__(self, network, attribute):
         self._network, self._attribute = network, attribute
-        self._flat, self._views = None, ()
+        self._flat, self._owners = None, ()
 
-    def _places(self):
-        return self._network._named(self._attribute)
+    def locations(self):
+        """{'W1': (layer.params, 'W'), ...}: where each named array lives."""
+        return self._network.locate(self._attribute)
 
     def pack(self):
-        """Move every array into one contiguous buffer, each layer keeping a view of its part.
+        """Move every array into one buffer (each layer keeps a view of its part); arrays of mixed dtypes stay."""
+        locations = self.locations()
+        if locations and len({owner[name].dtype for owner, name in locations.values()}) == 1:
+            self._flat = FlatParameters(locations)
+            self._owners = self._layer_dicts()
 
-        Optimizers then update all parameters with a few numpy calls instead of a few per array.
-        Arrays of different dtypes are left as they are.
-        """
-        places = list(self._places().values())
-        arrays = [layer_dict[name] for layer_dict, name in places]
-        if not arrays or len({a.dtype for a in arrays}) != 1:
-            return
-        flat, offset, views = np.empty(sum(a.size for a in arrays), dtype=arrays[0].dtype), 0, []
-        for (layer_dict, name), array in zip(places, arrays):
-            view = flat[offset:offset + array.size].reshape(array.shape)
-            view[...] = array
-            layer_dict[name] = view
-            views.append((layer_dict, name, view))
-            offset += array.size
-        self._flat, self._views = flat, tuple(views)
-        self._layers = tuple(map(id, self._network.layers))
-
-    def __setstate__(self, state):
-        # Pickling copies each array on its own, so views no longer share the flat buffer:
-        # remember to pack again once the network is whole (Sequential.__setstate__).
-        self.__dict__.update(state)
-        self._was_packed, self._flat = self._flat is not None, None
+    def _layer_dicts(self):
+        return [getattr(layer, self._attribute, None) for layer in self._network.layers]
 
     @property
-    def packed(self):
-        """The one buffer behind every array (in key order), or None if not packed any more."""
-        if self._flat is None:
+    def flat(self):
+        """The FlatParameters behind every array, or None: never packed, or a layer or array was replaced since."""
+        flat = self._flat
+        if flat is None or not flat.is_intact():
             return None
-        # Checked on every optimizer step: a plain loop is cheaper than any() over a generator.
-        for layer_dict, name, view in self._views:
-            if layer_dict.get(name) is not view:
-                self._flat = None  # an array was replaced: fall back to per-key updates
-                return None
-        if tuple(map(id, self._network.layers)) != self._layers:
-            self._flat = None  # a layer was replaced or added
-        return self._flat
+        now = self._layer_dicts()
+        if len(now) != len(self._owners) or any(a is not b for a, b in zip(now, self._owners)):
+            return None
+        return flat
 
     def __getitem__(self, key):
-        layer_dict, name = self._places()[key]
-        return layer_dict[name]
+        owner, name = self.locations()[key]
+        return owner[name]
 
     def __setitem__(self, key, value):
         target = self[key]
@@ -82,13 +66,13 @@ class ArrayView(MutableMapping):
         target[...] = value
 
     def __delitem__(self, key):
-        raise TypeError(f"cannot remove {key!r}: the network's parameters follow its layers")
+        raise TypeError(f"cannot remove {key!r}: the network's arrays follow its layers")
 
     def __iter__(self):
-        return iter(self._places())
+        return iter(self.locations())
 
     def __len__(self):
-        return len(self._places())
+        return len(self.locations())
 
     def __repr__(self):
         return "{" + ", ".join(f"{k!r}: array{v.shape}" for k, v in self.items()) + "}"
@@ -98,49 +82,60 @@ class Sequential:
     """Layers applied in order, then a loss layer (SoftmaxCrossEntropy by default).
 
     `weight_decay` (lambda) adds 0.5 * lambda * sum(W**2) over every Affine weight to the loss and
-    lambda * W to its gradient; biases and BatchNormalization parameters are not decayed.
+    lambda * W to its gradient; biases and BatchNormalization parameters are not decayed. With
+    `weight_decay_per_sample` both are divided by the batch's size (or sample-weight sum), which is
+    how scikit-learn's `alpha` works.
+
+    What `fit` asks of a model (a class of your own with these works too): `check_input(x)`,
+    `loss_and_scores(x, t, train, sample_weight)`, `backward(input_grad=False)`, `params` and
+    `grads` (dicts with the same keys), `evaluate(x, t)`, `get_weights()`/`set_weights()`,
+    `output_size` and `dtype`.
     """
 
-    def __init__(self, layers, loss=None, weight_decay=0.0):
+    def __init__(self, layers, loss=None, weight_decay=0.0, weight_decay_per_sample=False):
         self.layers = list(layers)
         if not self.layers:
             raise ValueError("layers must hold at least one layer, got an empty list")
         self.loss_layer = SoftmaxCrossEntropy() if loss is None else loss
         self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
-        self.params = ArrayView(self, "params")
-        self.grads = ArrayView(self, "grads")
-        self._names = {}
+        self.weight_decay_per_sample = check_bool(weight_decay_per_sample, "weight_decay_per_sample")
+        self._decay_divisor = 1.0  # the last batch's size when the decay is per sample
+        self.params = NamedArrays(self, "params")
+        self.grads = NamedArrays(self, "grads")
+        self._locations = {}
         # Gradient arrays belong to the layers, not to the user: they can live in one buffer.
         self.grads.pack()
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        for view in (self.params, self.grads):
-            if getattr(view, "_was_packed", False):
-                view.pack()
-
     # -- naming ---------------------------------------------------------------------------------
-    def _named(self, attribute):
-        """{'W1': (layer.params, 'W'), ...}: each key numbered by how many layers had it before."""
-        signature = (attribute,) + tuple(map(id, self.layers))
-        cached = self._names.get(attribute)
-        if cached is not None and cached[0] == signature and all(
-                layer_dict is getattr(layer, attribute, None) for layer, layer_dict in cached[2]):
+    def locate(self, attribute):
+        """{'W1': (layer.params, 'W'), ...} for `attribute` ("params", "grads" or "buffers"):
+        each key is the layer's own name numbered by how many layers before had that name."""
+        signature = tuple(id(getattr(layer, attribute, None)) for layer in self.layers)
+        cached = self._locations.get(attribute)
+        if cached is not None and cached[0] == signature:
             return cached[1]
-        places, counts, owners = {}, {}, []
+        locations, counts = {}, {}
         for layer in self.layers:
-            layer_dict = getattr(layer, attribute, {})
-            owners.append((layer, layer_dict))
-            for name in layer_dict:
+            for name in getattr(layer, attribute, {}):
                 counts[name] = counts.get(name, 0) + 1
-                places[f"{name}{counts[name]}"] = (layer_dict, name)
-        self._names[attribute] = (signature, places, owners)  # rebuilt if the layers change
-        return places
+                locations[f"{name}{counts[name]}"] = (getattr(layer, attribute), name)
+        self._locations[attribute] = (signature, locations)  # rebuilt if a layer or its dict changes
+        return locations
+
+    @property
+    def layer_names(self):
+        """Each layer's kind numbered in order: ['Affine1', 'ReLU1', 'Affine2', ...]."""
+        counts, names = {}, []
+        for layer in self.layers:
+            kind = type(layer).__name__
+            counts[kind] = counts.get(kind, 0) + 1
+            names.append(f"{kind}{counts[kind]}")
+        return names
 
     @property
     def buffers(self):
         """Non-trainable state (BatchNormalization's running statistics) under 'running_mean1', ..."""
-        return ArrayView(self, "buffers")
+        return NamedArrays(self, "buffers")
 
     @property
     def dtype(self):
@@ -163,11 +158,12 @@ class Sequential:
         return sum(v.size for v in self.params.values())
 
     # -- forward and backward -------------------------------------------------------------------
-    def _check_x(self, x):
+    def check_input(self, x):
+        """x as a finite array of the network's dtype, shape (N, D); raises a clear error otherwise."""
         x = as_array(x, "x", dtype=self.dtype)
-        if x.ndim == 1:
-            raise ValueError(f"x must be a batch of shape (N, {self.input_size}), got shape {x.shape}; "
-                             "for one sample use x.reshape(1, -1)")
+        if x.ndim < 2:
+            raise ValueError(f"x must be a batch of shape (N, {self.input_size}), got shape {x.shape}"
+                             + ("; for one sample use x.reshape(1, -1)" if x.ndim == 1 else ""))
         features = int(np.prod(x.shape[1:]))
         if self.input_size is not None and features != self.input_size:
             raise ValueError(f"x must have {self.input_size} features per sample, got shape {x.shape}")
@@ -175,10 +171,10 @@ class Sequential:
 
     def predict(self, x, train=False):
         """Scores (N, C) before softmax; x is (N, D), converted once to the network's dtype."""
-        x = self._check_x(x)
-        return self._forward(x, train)
+        return self.forward(self.check_input(x), train)
 
-    def _forward(self, x, train):
+    def forward(self, x, train=False):
+        """The layers applied in order to a checked x (see check_input); no loss."""
         for layer in self.layers:
             x = layer.forward(x, train=train)
         return x
@@ -187,52 +183,63 @@ class Sequential:
         """Class probabilities softmax(predict(x)), (N, C)."""
         return functions.softmax(self.predict(x))
 
-    def _decay_term(self):
+    def loss(self, x, t, train=True, sample_weight=None):
+        """Mean loss of the batch (weighted by sample_weight (N,) if given) plus the weight-decay term."""
+        x = self.check_input(x)
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, len(x), self.dtype)
+        return self.loss_and_scores(x, t, train, sample_weight)[0]
+
+    def loss_and_scores(self, x, t, train=True, sample_weight=None):
+        """(loss, scores) of a checked batch: the loss as `loss` gives it and the scores (N, C) it came from.
+
+        What `fit` calls once per batch; `backward()` then backpropagates from it.
+        """
+        scores = self.forward(x, train)
+        if sample_weight is None:  # custom loss layers need not know about weights
+            loss = self.loss_layer.forward(scores, t)
+        else:
+            loss = self.loss_layer.forward(scores, t, sample_weight)
+        if self.weight_decay_per_sample:
+            self._decay_divisor = float(len(x) if sample_weight is None else sample_weight.sum())
+        return loss + self.decay_loss(), scores
+
+    def decay_loss(self):
+        """0.5 * weight_decay * sum(W**2) over the Affine weights (divided by the batch size if per sample)."""
         if not self.weight_decay:
             return 0.0
-        return 0.5 * self.weight_decay * sum(float(np.vdot(W, W)) for W in self._weights())
+        return 0.5 * self._decay() * sum(float(np.vdot(W, W)) for W in self._weights())
+
+    def _decay(self):
+        return self.weight_decay / self._decay_divisor if self.weight_decay_per_sample else self.weight_decay
 
     def _weights(self):
         return [layer.params["W"] for layer in self.layers if isinstance(layer, Affine)]
 
-    def loss(self, x, t, train=True, sample_weight=None):
-        """Mean loss of the batch (weighted by sample_weight (N,) if given) plus the weight-decay term."""
-        x = self._check_x(x)
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, len(x), self.dtype)
-        return self._loss(x, t, train, sample_weight)
-
-    def _loss(self, x, t, train=True, sample_weight=None):
-        scores = self._forward(x, train)
-        self.last_scores = scores
-        if sample_weight is None:  # custom loss layers need not know about weights
-            return self.loss_layer.forward(scores, t) + self._decay_term()
-        return self.loss_layer.forward(scores, t, sample_weight) + self._decay_term()
-
     def backward(self, dout=1.0, input_grad=True):
-        """Backpropagate from the last `loss` call; fills every layer's grads; returns dL/dx.
+        """Backpropagate from the last loss; fills every layer's grads; returns dL/dx.
 
-        With input_grad=False (training), a first Affine layer skips dx and None is returned.
+        With input_grad=False (training), a first Affine layer computes only dW and db, not the
+        (N, D) product dx that nobody reads, and None is returned.
         """
         dout = self.loss_layer.backward(dout)
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
             if i == 0 and not input_grad and isinstance(layer, Affine):
-                layer.backward_params(dout)
+                layer.parameter_gradients(dout)
                 dout = None
             else:
                 dout = layer.backward(dout)
-        self._add_decay_gradients()
+        self.add_decay_gradients()
         return dout
 
-    def _add_decay_gradients(self):
-        """dW += lambda * W for every Affine weight: the gradient of the weight-decay term."""
+    def add_decay_gradients(self):
+        """dW += weight_decay * W for every Affine weight: the gradient of `decay_loss`."""
         if self.weight_decay:
-            for W, dW in zip(self._weights(), self._weight_grads()):
-                dW += self.weight_decay * W
-
-    def _weight_grads(self):
-        return [layer.grads["W"] for layer in self.layers if isinstance(layer, Affine)]
+            decay = self._decay()
+            for layer in self.layers:
+                if isinstance(layer, Affine):
+                    layer.grads["W"] += decay * layer.params["W"]
 
     def get_weights(self):
         """A copy of every parameter and buffer: {"params": {"W1": ...}, "buffers": {...}}."""
@@ -259,7 +266,7 @@ class Sequential:
         statistics: random generators and buffers are restored before each one and at the end,
         so a following `gradient(x, t)` call draws the masks used here.
         """
-        x = self._check_x(x)
+        x = self.check_input(x)
         generators = {id(layer.rng): layer.rng for layer in self.layers if hasattr(layer, "rng")}
         rng_states = {key: rng.bit_generator.state for key, rng in generators.items()}
         buffers = {"buffers": self.get_weights()["buffers"]}
@@ -271,21 +278,30 @@ class Sequential:
 
         def f(_):
             restore()
-            return self._loss(x, t, train=True)
+            return self.loss_and_scores(x, t, train=True)[0]
 
         grads = {key: functions.numerical_gradient(f, param) for key, param in self.params.items()}
         restore()
         return grads
 
+    def evaluate(self, x, t, batch_size=2048):
+        """(mean loss, accuracy) on (x, t) in inference mode, `batch_size` samples at a time.
+
+        The loss includes the weight-decay term, as `loss` does; memory stays bounded for big sets.
+        """
+        x = self.check_input(x)
+        labels = as_labels(t, len(x), self.output_size, name="t")
+        total_loss, correct = 0.0, 0
+        for start in range(0, len(x), batch_size):
+            xb, tb = x[start:start + batch_size], labels[start:start + batch_size]
+            loss, scores = self.loss_and_scores(xb, tb, train=False)
+            total_loss += loss * len(xb)
+            correct += int(np.count_nonzero(scores.argmax(axis=1) == tb))
+        return total_loss / len(x), correct / len(x)
+
     def accuracy(self, x, t, batch_size=2048):
         """Fraction of samples whose highest score is the true class (inference mode)."""
-        x = self._check_x(x)
-        labels = as_labels(t, len(x), self.output_size, name="t")
-        correct = 0
-        for start in range(0, len(x), batch_size):
-            scores = self._forward(x[start:start + batch_size], train=False)
-            correct += int(np.sum(scores.argmax(axis=1) == labels[start:start + batch_size]))
-        return correct / len(x)
+        return self.evaluate(x, t, batch_size)[1]
 
     # -- display --------------------------------------------------------------------------------
     def summary(self, print_fn=print):
@@ -318,10 +334,12 @@ class MLP(Sequential):
     Affine to `output_size` scores and SoftmaxCrossEntropy. Weights ~ N(0, std^2) with
     std = sqrt(2 / fan_in) for "he", sqrt(1 / fan_in) for "xavier" (the book's), or a given float;
     biases start at 0. One Generator made from `seed` draws the weights and every dropout mask.
+    `config` holds the arguments (with the current weight decay), enough to build the same network.
     """
 
     def __init__(self, input_size, hidden_sizes, output_size, activation="relu", weight_init="he",
-                 weight_decay=0.0, dropout=0.0, batchnorm=False, seed=None, dtype=np.float64):
+                 weight_decay=0.0, dropout=0.0, batchnorm=False, seed=None, dtype=np.float64,
+                 weight_decay_per_sample=False):
         check_number(input_size, "input_size", low=1, integer=True)
         check_number(output_size, "output_size", low=1, integer=True)
         if isinstance(hidden_sizes, (int, np.integer)):
@@ -336,13 +354,13 @@ class MLP(Sequential):
             check_number(weight_init, "weight_init", low=0, low_open=True)
         check_number(dropout, "dropout", low=0, high=1, high_open=True)
         dtype = check_dtype(dtype)
-        self.config = dict(input_size=int(input_size), hidden_sizes=[int(s) for s in hidden_sizes],
-                           output_size=int(output_size), activation=activation,
-                           weight_init=weight_init if isinstance(weight_init, str) else float(weight_init),
-                           weight_decay=float(weight_decay), dropout=float(dropout), batchnorm=bool(batchnorm),
-                           # A Generator passed as seed cannot be written down; the weights are saved anyway.
-                           seed=int(seed) if isinstance(seed, (int, np.integer)) else None,
-                           dtype=np.dtype(dtype).name)
+        self._arguments = dict(input_size=int(input_size), hidden_sizes=[int(s) for s in hidden_sizes],
+                               output_size=int(output_size), activation=activation,
+                               weight_init=weight_init if isinstance(weight_init, str) else float(weight_init),
+                               dropout=float(dropout), batchnorm=bool(batchnorm),
+                               # A Generator passed as seed cannot be written down; the weights are saved anyway.
+                               seed=int(seed) if isinstance(seed, (int, np.integer)) else None,
+                               dtype=np.dtype(dtype).name)
         self.rng = np.random.default_rng(seed)
         sizes = [input_size] + hidden_sizes + [output_size]
         layers = []
@@ -355,9 +373,15 @@ class MLP(Sequential):
             layers.append(ACTIVATIONS[activation]())
             if dropout:
                 layers.append(Dropout(dropout, seed=self.rng))
-        super().__init__(layers, weight_decay=weight_decay)
+        super().__init__(layers, weight_decay=weight_decay, weight_decay_per_sample=weight_decay_per_sample)
         # The MLP made these arrays itself, so nobody holds them: one buffer for all parameters.
         self.params.pack()
+
+    @property
+    def config(self):
+        """The constructor's arguments as JSON-ready values; the weight decay as it is now."""
+        return {**self._arguments, "weight_decay": self.weight_decay,
+                "weight_decay_per_sample": self.weight_decay_per_sample}
 
     def _init_weight(self, fan_in, fan_out, weight_init, dtype):
         if weight_init == "he":

@@ -8,110 +8,100 @@ Every optimizer takes `clip_norm`: when the global norm of all gradients, sqrt(s
 exceeds it, the gradients are scaled by clip_norm / (norm + 1e-6) before the step
 (torch.nn.utils.clip_grad_norm_).
 
-Each rule is written once, in `_rule(param, grad, *state)`, with numpy's in-place operations
-(`out=`) and one scratch buffer, so a step allocates nothing. When a network keeps all its
-parameters and gradients in one contiguous buffer (MLP does), the rule runs once over that buffer
-instead of once per key: the same arithmetic, a dozen numpy calls per step instead of a dozen per
-parameter array. The per-key state (`optimizer.m['W1']`, ...) then holds views of one buffer.
+Each rule is written once, in `_step(param, grad, scratch, *state)`, with numpy's in-place
+operations (`out=`) and one scratch array, so a step allocates nothing. It runs once per key, or
+once over one buffer when the network keeps its parameters packed (see framework.flat).
 """
+import inspect
 import math
 
 import numpy as np
 
 from . import fused
+from .flat import FlatParameters, parameter_groups
 from .validation import check_number
 
 
 class Optimizer:
-    """Shared parts: the learning rate, clipping, lazily made per-key state, a repr."""
+    """Shared parts: the learning rate, clipping, lazily made per-key state, a repr.
 
-    #: names of the per-key state dicts, e.g. ("v",) for Momentum; used to save and load state.
-    slots = ()
+    Subclasses store each constructor argument under its own name, so `hyperparameters()`
+    can read them back from the signature (scikit-learn's convention).
+    """
+
+    #: names of the per-key state dicts, e.g. ("v",) for Momentum; saved and loaded with checkpoints.
+    state_names = ()
 
     def __init__(self, lr, clip_norm=None):
         self.lr = check_number(lr, "lr", low=0, low_open=True)
         self.clip_norm = None if clip_norm is None else check_number(clip_norm, "clip_norm", low=0, low_open=True)
         self.t = 0  # number of update() calls so far
-        for slot in self.slots:
-            setattr(self, slot, {})
-        self._packed = {}  # slot -> one buffer behind that slot's per-key views (packed networks only)
+        for name in self.state_names:
+            setattr(self, name, {})
+        self._flat_state = {}  # state name -> (its dict, FlatParameters over it) for packed networks
         self._scratch = {}  # (shape, dtype) -> a work array reused by every step
 
     def update(self, params, grads):
         """One step for every key of params, in place."""
-        flat_param, flat_grad = getattr(params, "packed", None), getattr(grads, "packed", None)
-        packed = flat_param is not None and flat_grad is not None and flat_param.shape == flat_grad.shape
-        if not packed:  # packed buffers of one network have matching layouts by construction
-            for key, param in params.items():
-                if key not in grads or param.shape != grads[key].shape:
-                    got = grads[key].shape if key in grads else "nothing"
-                    raise ValueError(f"grads[{key!r}] must have shape {param.shape}, got {got}")
+        groups = parameter_groups(params, grads)
         self.t += 1
-        scale = 1.0
-        if self.clip_norm is not None:
-            scale = self._clip_scale([flat_grad] if packed else list(grads.values()))
-        if packed:
-            state = [self._packed_state(slot, params, flat_param) for slot in self.slots]
-            grad = flat_grad if scale == 1.0 else flat_grad * flat_grad.dtype.type(scale)
-            self._rule(flat_param, grad, self._work(flat_param), *state)
-            return
-        for key, param in params.items():
-            grad = grads[key] if scale == 1.0 else grads[key] * param.dtype.type(scale)
-            self._rule(param, grad, self._work(param), *[self._state(slot, key, param) for slot in self.slots])
+        scale = 1.0 if self.clip_norm is None else self._clip_scale([grad for _, _, grad in groups])
+        for key, param, grad in groups:
+            if scale != 1.0:
+                grad = grad * param.dtype.type(scale)
+            state = [self._state(name, key, param) for name in self.state_names]
+            self._step(param, grad, self._scratch_like(param), *state)
 
     def _clip_scale(self, grads):
         """clip_norm / (norm + 1e-6) when the global norm of `grads` exceeds clip_norm, else 1."""
         norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
         return self.clip_norm / (norm + 1e-6) if norm > self.clip_norm else 1.0
 
-    def _state(self, slot, key, like):
-        """The state array `slot` for `key`, made as zeros like the parameter on first use."""
-        store = getattr(self, slot)
-        if key not in store:
-            store[key] = np.zeros_like(like)
-        return store[key]
+    def _state(self, name, key, param):
+        """The state array `name` for `key`, made as zeros like the parameter at first. For a packed
+        group (key is the parameters' FlatParameters) one buffer laid out alike, each per-key entry
+        of the state dict a view of it."""
+        store = getattr(self, name)
+        if not isinstance(key, FlatParameters):
+            if key not in store:
+                store[key] = np.zeros_like(param)
+            return store[key]
+        cached = self._flat_state.get(name)
+        if cached is None or cached[0] is not store or cached[1].signature != key.signature \
+                or not cached[1].is_intact():
+            for k, view in key.views.items():
+                if k not in store:
+                    store[k] = np.zeros_like(view)
+            cached = (store, FlatParameters({k: (store, k) for k in key.views}))
+            self._flat_state[name] = cached
+        return cached[1].buffer
 
-    def _packed_state(self, slot, params, flat_param):
-        """One buffer for `slot` laid out like the packed parameters; per-key entries become its views."""
-        flat = self._packed.get(slot)
-        store = getattr(self, slot)
-        if flat is None or flat.shape != flat_param.shape or flat.dtype != flat_param.dtype:
-            flat, offset = np.zeros_like(flat_param), 0
-            for key, param in params.items():
-                view = flat[offset:offset + param.size].reshape(param.shape)
-                if key in store:  # state loaded from a checkpoint, or made before packing
-                    view[...] = store[key]
-                store[key] = view
-                offset += param.size
-            self._packed[slot] = flat
-        return flat
+    def set_state(self, name, arrays):
+        """Replace the per-key state `name` (used when loading a checkpoint)."""
+        setattr(self, name, dict(arrays))
 
-    def __setstate__(self, state):
-        # After unpickling, per-key state arrays are copies, no longer views of the packed buffers.
-        self.__dict__.update(state)
-        self._packed, self._scratch = {}, {}
-
-    def set_state(self, slot, arrays):
-        """Replace the per-key state of `slot` (used when loading a checkpoint)."""
-        setattr(self, slot, dict(arrays))
-        self._packed.pop(slot, None)
-
-    def _work(self, like):
-        """A scratch array shaped like `like`, reused across steps (saves an allocation per step)."""
+    def _scratch_like(self, like):
+        """A work array shaped like `like`, reused across steps (saves an allocation per step)."""
         key = (like.shape, like.dtype)
         if key not in self._scratch:
             self._scratch[key] = np.empty_like(like)
         return self._scratch[key]
 
-    def _rule(self, param, grad, work, *state):
-        """One step on `param` in place; `work` is a scratch array shaped like it."""
+    def __getstate__(self):
+        return {**self.__dict__, "_scratch": {}}  # work space, not state
+
+    def _step(self, param, grad, scratch, *state):
+        """One step on `param` in place; `scratch` is a work array shaped like it."""
         raise NotImplementedError
 
-    def _hyper(self):
-        return {"lr": self.lr, "clip_norm": self.clip_norm}
+    def hyperparameters(self):
+        """The constructor's arguments with their current values (lr as a schedule left it)."""
+        names = list(inspect.signature(type(self).__init__).parameters)[1:]
+        return {name: getattr(self, name) for name in names}
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self._hyper().items() if not (k == "clip_norm" and v is None))
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items()
+                         if not (k == "clip_norm" and v is None))
         return f"{type(self).__name__}({args})"
 
 
@@ -121,8 +111,8 @@ class SGD(Optimizer):
     def __init__(self, lr=1e-3, clip_norm=None):
         super().__init__(lr, clip_norm)
 
-    def _rule(self, param, grad, work):
-        param -= np.multiply(grad, self.lr, out=work)
+    def _step(self, param, grad, scratch):
+        param -= np.multiply(grad, self.lr, out=scratch)
 
 
 class Momentum(Optimizer):
@@ -131,19 +121,16 @@ class Momentum(Optimizer):
     The book writes v <- momentum * v - lr * dW; W <- W + v: the same steps while lr is constant.
     """
 
-    slots = ("v",)
+    state_names = ("v",)
 
     def __init__(self, lr=1e-3, momentum=0.9, clip_norm=None):
         super().__init__(lr, clip_norm)
         self.momentum = check_number(momentum, "momentum", low=0, high=1)
 
-    def _rule(self, param, grad, work, v):
+    def _step(self, param, grad, scratch, v):
         v *= self.momentum
         v += grad
-        param -= np.multiply(v, self.lr, out=work)
-
-    def _hyper(self):
-        return {"lr": self.lr, "momentum": self.momentum, "clip_norm": self.clip_norm}
+        param -= np.multiply(v, self.lr, out=scratch)
 
 
 class Nesterov(Momentum):
@@ -153,23 +140,23 @@ class Nesterov(Momentum):
     is the same method written for its sign convention of v.
     """
 
-    def _rule(self, param, grad, work, v):
+    def _step(self, param, grad, scratch, v):
         v *= self.momentum
         v += grad
-        np.multiply(v, self.momentum, out=work)
-        work += grad
-        work *= self.lr
-        param -= work
+        np.multiply(v, self.momentum, out=scratch)
+        scratch += grad
+        scratch *= self.lr
+        param -= scratch
 
 
-def _step_by_root(param, direction, h, work, lr, eps):
+def _step_by_root(param, direction, h, scratch, lr, eps):
     """W <- W - lr * direction / (sqrt(h) + eps) in place: AdaGrad's and RMSprop's step (direction dW)
     and Adam's (direction m, with its corrections folded into lr and eps)."""
-    np.sqrt(h, out=work)
-    work += eps
-    np.divide(direction, work, out=work)
-    work *= lr
-    param -= work
+    np.sqrt(h, out=scratch)
+    scratch += eps
+    np.divide(direction, scratch, out=scratch)
+    scratch *= lr
+    param -= scratch
 
 
 class AdaGrad(Optimizer):
@@ -178,18 +165,15 @@ class AdaGrad(Optimizer):
     The book adds 1e-7 instead of 1e-10.
     """
 
-    slots = ("h",)
+    state_names = ("h",)
 
     def __init__(self, lr=1e-2, eps=1e-10, clip_norm=None):
         super().__init__(lr, clip_norm)
         self.eps = check_number(eps, "eps", low=0)
 
-    def _rule(self, param, grad, work, h):
-        h += np.multiply(grad, grad, out=work)
-        _step_by_root(param, grad, h, work, self.lr, self.eps)
-
-    def _hyper(self):
-        return {"lr": self.lr, "eps": self.eps, "clip_norm": self.clip_norm}
+    def _step(self, param, grad, scratch, h):
+        h += np.multiply(grad, grad, out=scratch)
+        _step_by_root(param, grad, h, scratch, self.lr, self.eps)
 
 
 class RMSprop(Optimizer):
@@ -198,22 +182,19 @@ class RMSprop(Optimizer):
     Defaults lr = 0.01, alpha = 0.99, eps = 1e-8; the book calls alpha decay_rate and adds 1e-7.
     """
 
-    slots = ("h",)
+    state_names = ("h",)
 
     def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, clip_norm=None):
         super().__init__(lr, clip_norm)
         self.alpha = check_number(alpha, "alpha", low=0, high=1)
         self.eps = check_number(eps, "eps", low=0)
 
-    def _rule(self, param, grad, work, h):
-        np.multiply(grad, grad, out=work)
-        work *= 1 - self.alpha
+    def _step(self, param, grad, scratch, h):
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1 - self.alpha
         h *= self.alpha
-        h += work
-        _step_by_root(param, grad, h, work, self.lr, self.eps)
-
-    def _hyper(self):
-        return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "clip_norm": self.clip_norm}
+        h += scratch
+        _step_by_root(param, grad, h, scratch, self.lr, self.eps)
 
 
 class Adam(Optimizer):
@@ -225,7 +206,7 @@ class Adam(Optimizer):
     The book folds both corrections into lr and adds eps (1e-7) to sqrt(v) before correcting it.
     """
 
-    slots = ("m", "v")
+    state_names = ("m", "v")
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, clip_norm=None):
         super().__init__(lr, clip_norm)
@@ -233,22 +214,19 @@ class Adam(Optimizer):
         self.beta2 = check_number(beta2, "beta2", low=0, high=1, high_open=True)
         self.eps = check_number(eps, "eps", low=0)
 
-    def _rule(self, param, grad, work, m, v):
+    def _step(self, param, grad, scratch, m, v):
         # sqrt(v / c2) + eps = (sqrt(v) + eps * sqrt(c2)) / sqrt(c2): the corrections become two scalars.
         c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
         eps, step = self.eps * math.sqrt(c2), self.lr * math.sqrt(c2) / c1
         if fused.adam(param, grad, m, v, self.beta1, self.beta2, eps, step):
             return  # the same arithmetic in one compiled pass (numba installed, large arrays)
         m *= self.beta1
-        m += np.multiply(grad, 1 - self.beta1, out=work)
-        np.multiply(grad, grad, out=work)
-        work *= 1 - self.beta2
+        m += np.multiply(grad, 1 - self.beta1, out=scratch)
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1 - self.beta2
         v *= self.beta2
-        v += work
-        _step_by_root(param, m, v, work, step, eps)
-
-    def _hyper(self):
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps, "clip_norm": self.clip_norm}
+        v += scratch
+        _step_by_root(param, m, v, scratch, step, eps)
 
 
 class AdamW(Adam):
@@ -262,12 +240,9 @@ class AdamW(Adam):
         super().__init__(lr, beta1, beta2, eps, clip_norm)
         self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
 
-    def _rule(self, param, grad, work, m, v):
+    def _step(self, param, grad, scratch, m, v):
         param *= 1 - self.lr * self.weight_decay
-        super()._rule(param, grad, work, m, v)
-
-    def _hyper(self):
-        return {**super()._hyper(), "weight_decay": self.weight_decay}
+        super()._step(param, grad, scratch, m, v)
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad,

@@ -7,20 +7,10 @@ book's computational-graph chapter reads.
 """
 import numpy as np
 
-from . import layers as L
 
-FORMULAS = {
-    L.Affine: ("out = x @ W + b", "dx = dout @ W.T,  dW = x.T @ dout,  db = sum(dout, axis=0)"),
-    L.ReLU: ("out = max(0, x)", "dx = dout * (x > 0)"),
-    L.Sigmoid: ("out = 1 / (1 + exp(-x))", "dx = dout * out * (1 - out)"),
-    L.Tanh: ("out = tanh(x)", "dx = dout * (1 - out**2)"),
-    L.Identity: ("out = x", "dx = dout"),
-    L.Dropout: ("out = x * mask / (1 - ratio)", "dx = dout * mask / (1 - ratio)"),
-    L.BatchNormalization: ("out = gamma * (x - mean) / sqrt(var + eps) + beta",
-                           "dgamma = sum(dout * xn),  dbeta = sum(dout),  "
-                           "dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / std"),
-    L.SoftmaxCrossEntropy: ("y = softmax(x),  L = -sum(log y[t]) / N", "dx = (y - onehot(t)) / N"),
-}
+def _formula(layer, direction):
+    """The layer's forward (0) or backward (1) formula; "?" for a layer that does not give one."""
+    return getattr(layer, "formula", ("?", "?"))[direction]
 
 
 class Trace:
@@ -56,39 +46,30 @@ class Trace:
         return "\n".join(lines)
 
 
-def _node_names(layers):
-    counts, names = {}, []
-    for layer in layers:
-        kind = type(layer).__name__
-        counts[kind] = counts.get(kind, 0) + 1
-        names.append(f"{kind}{counts[kind]}")
-    return names
-
-
 def trace(model, x, t):
     """Trace one training step of `model` (a Sequential or MLP) on inputs x and targets t."""
-    x = model._check_x(x)
+    x = model.check_input(x)
     result = Trace()
-    names = _node_names(model.layers)
+    names = model.layer_names
     out = x
     for name, layer in zip(names, model.layers):
         before = out
         out = layer.forward(out, train=True)
-        result.forward.append({"node": name, "formula": FORMULAS.get(type(layer), ("?", "?"))[0],
-                               "x": before.copy(), "out": out.copy()})
-    result.loss = model.loss_layer.forward(out, t) + model._decay_term()
-    result.forward.append({"node": "SoftmaxCrossEntropy", "formula": FORMULAS[L.SoftmaxCrossEntropy][0],
-                           "x": out.copy(), "out": np.array(result.loss)})
-    dout = model.loss_layer.backward(1.0)
-    result.backward.append({"node": "SoftmaxCrossEntropy", "formula": FORMULAS[L.SoftmaxCrossEntropy][1],
-                            "dout": np.array(1.0), "dx": dout.copy(), "grads": {}})
+        result.forward.append({"node": name, "formula": _formula(layer, 0), "x": before.copy(), "out": out.copy()})
+    loss_layer, loss_name = model.loss_layer, type(model.loss_layer).__name__
+    result.loss = loss_layer.forward(out, t) + model.decay_loss()
+    result.forward.append({"node": loss_name, "formula": _formula(loss_layer, 0), "x": out.copy(),
+                           "out": np.array(result.loss)})
+    dout = loss_layer.backward(1.0)
+    result.backward.append({"node": loss_name, "formula": _formula(loss_layer, 1), "dout": np.array(1.0),
+                            "dx": dout.copy(), "grads": {}})
     for name, layer in zip(reversed(names), reversed(model.layers)):
         upstream = dout
         dout = layer.backward(upstream)
         grads = {key: value.copy() for key, value in layer.grads.items()}
-        result.backward.append({"node": name, "formula": FORMULAS.get(type(layer), ("?", "?"))[1],
-                                "dout": upstream.copy(), "dx": dout.copy(), "grads": grads})
-    model._add_decay_gradients()
+        result.backward.append({"node": name, "formula": _formula(layer, 1), "dout": upstream.copy(),
+                                "dx": dout.copy(), "grads": grads})
+    model.add_decay_gradients()
     result.analytic = {key: value.copy() for key, value in model.grads.items()}
     result.numerical = model.numerical_gradient(x, t)
     return result

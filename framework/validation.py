@@ -25,8 +25,8 @@ def as_array(x, name, dtype=None, ndim=None):
 
     Integer and boolean input is converted to `dtype` (float64 when no dtype is given).
     """
-    if isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be a numeric array, got a {type(x).__name__}")
+    if x is None or isinstance(x, (str, bytes, dict)):
+        raise TypeError(f"{name} must be a numeric array, got {'None' if x is None else 'a ' + type(x).__name__}")
     try:
         arr = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
@@ -66,7 +66,7 @@ def as_labels(t, n_samples, num_classes, name="t"):
     if t.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be integer class labels or one-hot rows, got dtype {t.dtype}")
     if t.ndim == 2 and t.shape[1] == num_classes and num_classes > 1:
-        t = _one_hot_to_labels(t, name)
+        t = one_hot_to_labels(t, name)
     elif t.ndim == 2 and t.shape[1] == 1:
         raise ValueError(f"{name} must be labels of shape ({n_samples},) or one-hot of shape "
                          f"({n_samples}, {num_classes}), got a column of shape {t.shape}; use {name}.ravel()")
@@ -82,7 +82,7 @@ def as_labels(t, n_samples, num_classes, name="t"):
             raise ValueError(f"{name} must hold integer class labels, got NaN or infinite values")
         fractional = t[t != np.round(t)]
         if fractional.size:
-            raise ValueError(f"{name} must hold integer class labels, got non-integer value {fractional[0]!r}")
+            raise ValueError(f"{name} must hold integer class labels, got non-integer value {fractional[0].item()!r}")
     labels = t.astype(np.int64, copy=False)
     # One reduction checks both ends: as unsigned, a negative label is larger than any class.
     if labels.view(np.uint64).max() >= num_classes:
@@ -93,8 +93,8 @@ def as_labels(t, n_samples, num_classes, name="t"):
     return labels
 
 
-def _one_hot_to_labels(t, name):
-    """Argmax of one-hot rows, after checking each row holds a single 1 and zeros elsewhere."""
+def one_hot_to_labels(t, name):
+    """Argmax of one-hot rows (N, C), after checking each row holds a single 1 and zeros elsewhere."""
     is_binary = (t == 0) | (t == 1)
     ones = (t == 1).sum(axis=1)
     bad_rows = np.flatnonzero(~is_binary.all(axis=1) | (ones != 1))
@@ -119,6 +119,13 @@ def check_number(value, name, low=None, high=None, low_open=False, high_open=Fal
         raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value!r}")
     # Plain Python numbers: a numpy float64 scalar would upcast float32 arrays it multiplies.
     return int(value) if integer else float(value)
+
+
+def check_bool(value, name):
+    """Check that `value` is True or False (numpy's bools too); strings like "no" are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_choice(value, name, choices):

@@ -82,7 +82,7 @@ def test_state_and_updates_keep_float32(cls):
     opt = cls(lr=np.float64(0.01))  # even a numpy float64 learning rate must not upcast
     opt.update(params, {"W": np.full((2, 2), 0.5, np.float32)})
     assert params["W"].dtype == np.float32
-    for slot in cls.slots:
+    for slot in cls.state_names:
         assert getattr(opt, slot)["W"].dtype == np.float32
 
 

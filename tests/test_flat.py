@@ -1,4 +1,4 @@
-"""The speed layout changes no number: packed buffers, in-place optimizer rules, skipped dx."""
+"""framework.flat: packed buffers change no number (nor do in-place optimizer rules and the skipped first dx)."""
 import numpy as np
 import pytest
 
@@ -19,7 +19,7 @@ def test_packed_and_per_key_updates_are_identical(name):
     x, t = rng.normal(size=(20, 300)), rng.integers(0, 10, size=20)
     packed = MLP(300, [256], 10, seed=0)  # 79,626 parameters in one buffer
     plain = unpacked_copy(packed)
-    assert packed.params.packed is not None and plain.params.packed is None
+    assert packed.params.flat is not None and plain.params.flat is None
     opt_packed, opt_plain = OPTIMIZERS[name](lr=0.01), OPTIMIZERS[name](lr=0.01)
     for _ in range(3):
         for model, optimizer in ((packed, opt_packed), (plain, opt_plain)):
@@ -28,17 +28,17 @@ def test_packed_and_per_key_updates_are_identical(name):
             optimizer.update(model.params, model.grads)
     for key in packed.params:
         np.testing.assert_array_equal(packed.params[key], plain.params[key])
-        for slot in opt_packed.slots:
+        for slot in opt_packed.state_names:
             np.testing.assert_array_equal(getattr(opt_packed, slot)[key], getattr(opt_plain, slot)[key])
 
 
 def test_packed_views_are_the_layers_arrays_and_replacing_one_unpacks():
     model = MLP(4, [3], 2, seed=0)
-    flat = model.params.packed
+    flat = model.params.flat.buffer
     assert flat.size == model.parameter_count
     assert np.shares_memory(model.layers[0].params["W"], flat)
     model.layers[0].params["W"] = np.zeros((4, 3))  # a user swaps an array in by hand
-    assert model.params.packed is None  # optimizers fall back to key-by-key updates
+    assert model.params.flat is None  # optimizers fall back to key-by-key updates
     before = model.layers[0].params["W"].copy()
     OPTIMIZERS["sgd"](lr=0.1).update(model.params, {k: np.ones_like(v) for k, v in model.params.items()})
     np.testing.assert_allclose(model.layers[0].params["W"], before - 0.1)
@@ -67,8 +67,8 @@ def test_a_pickled_model_and_optimizer_keep_training_exactly_like_the_originals(
     fit(model, optimizer, x, t, epochs=2, batch_size=10, seed=0, progress=0)
     twin_model, twin_optimizer = pickle.loads(pickle.dumps((model, optimizer)))
     copied_model, copied_optimizer = copy.deepcopy((model, optimizer))
-    assert twin_model.params.packed is not None and np.shares_memory(twin_model.layers[0].params["W"],
-                                                                      twin_model.params.packed)
+    assert twin_model.params.flat is not None and np.shares_memory(twin_model.layers[0].params["W"],
+                                                                    twin_model.params.flat.buffer)
     for m, o in ((model, optimizer), (twin_model, twin_optimizer), (copied_model, copied_optimizer)):
         fit(m, o, x, t, epochs=2, batch_size=10, seed=1, progress=0)
     for key in model.params:

@@ -1,0 +1,87 @@
+"""One contiguous buffer behind many named arrays, so an optimizer step is a dozen numpy calls, not a dozen per array.
+
+`FlatParameters(places)` copies the arrays found at `places` ({key: (owner_dict, name)}) into one
+buffer and puts a view of its part back into each owner dict: the layers keep reading and writing
+their own arrays, and whoever holds the FlatParameters can update all of them at once through
+`buffer`. An MLP packs its parameters and every network packs its gradients; an optimizer packs its
+state (Adam's m and v) the same way, with the same keys, so its rule runs once over three buffers.
+What it buys (Adam, float64, same-run A/B against per-key updates): 1.28x per epoch on 64-100-10,
+1.03x on 64-256-128-10; the larger the arrays, the less it matters.
+
+It stays correct when someone replaces an array by hand (`layer.params["W"] = new`): `is_intact()`
+is then False and optimizers fall back to one update per key. Pickling keeps the sharing: the views
+are pickled as separate arrays and laid over a new buffer when unpickled.
+"""
+import numpy as np
+
+
+class FlatParameters:
+    """A buffer (1-D, one dtype) and, for each key, the owner dict whose entry is a view of it.
+
+    places: {key: (owner_dict, name)} in the buffer's order; every array must have one dtype.
+    """
+
+    def __init__(self, places):
+        self.places = dict(places)
+        arrays = [owner[name] for owner, name in self.places.values()]
+        if not arrays:
+            raise ValueError("FlatParameters needs at least one array")
+        dtypes = {a.dtype for a in arrays}
+        if len(dtypes) != 1:
+            raise ValueError(f"FlatParameters needs arrays of one dtype, got {sorted(map(str, dtypes))}")
+        self.buffer = np.empty(sum(a.size for a in arrays), dtype=arrays[0].dtype)
+        self.views = self.layout(self.buffer, {key: a.shape for key, a in zip(self.places, arrays)})
+        self.signature = tuple((key, view.shape) for key, view in self.views.items())  # keys and shapes, in order
+        for (key, (owner, name)), array in zip(self.places.items(), arrays):
+            self.views[key][...] = array
+            owner[name] = self.views[key]
+        # (owner, name, view) for is_intact, which runs on every optimizer step.
+        self._expected = tuple((owner, name, self.views[key]) for key, (owner, name) in self.places.items())
+
+    @staticmethod
+    def layout(buffer, shapes):
+        """{key: view of buffer} for arrays of `shapes` ({key: shape}) laid end to end."""
+        views, offset = {}, 0
+        for key, shape in shapes.items():
+            size = int(np.prod(shape))
+            views[key] = buffer[offset:offset + size].reshape(shape)
+            offset += size
+        return views
+
+    def is_intact(self):
+        """True while every owner dict still holds its view (nobody swapped an array in by hand)."""
+        for owner, name, view in self._expected:
+            if owner.get(name) is not view:
+                return False
+        return True
+
+    def __getstate__(self):
+        return {"places": self.places}  # the views pickle as arrays of their own; no buffer needed
+
+    def __setstate__(self, state):
+        # The owner dicts hold unpickled copies: lay them over a new buffer again.
+        self.__init__(state["places"])
+
+    def __repr__(self):
+        return f"FlatParameters({len(self.views)} arrays, {self.buffer.size:,} {self.buffer.dtype} numbers)"
+
+
+def parameter_groups(params, grads):
+    """What an optimizer updates: [(key, param, grad)], one entry per key; or, when both dicts are
+    packed alike, one entry (the params' FlatParameters, its buffer, the grads' buffer).
+
+    `params.flat` / `grads.flat` (a network's NamedArrays have them) is the FlatParameters behind
+    all of a dict's arrays, or None when there is none or it no longer holds the dict's arrays.
+    """
+    flat_params, flat_grads = getattr(params, "flat", None), getattr(grads, "flat", None)
+    if flat_params is not None and flat_grads is not None and (
+            flat_params.signature is flat_grads.signature or flat_params.signature == flat_grads.signature):
+        return [(flat_params, flat_params.buffer, flat_grads.buffer)]
+    groups = []
+    for key, param in params.items():
+        grad = grads.get(key) if hasattr(grads, "get") else None
+        if grad is None or np.shape(grad) != np.shape(param):
+            raise ValueError(f"grads[{key!r}] must have shape {np.shape(param)}, "
+                             f"got {'nothing' if grad is None else np.shape(grad)}")
+        groups.append((key, param, grad))
+    return groups
