@@ -1,11 +1,13 @@
 """framework: a small neural-network framework in NumPy, in the style of "Deep Learning from Scratch".
 
 Modules, one idea each: functions (softmax, cross-entropy, numerical_gradient), layers (Affine,
-ReLU, ..., SoftmaxCrossEntropy), network (Sequential, MLP), optimizers (SGD ... AdamW), training
-(fit), history, callbacks (EarlyStopping, ModelCheckpoint, ...), schedules, io (save, load),
-datasets, plot, gradcheck, trace, naive_layers (MulLayer, AddLayer), estimator (MLPClassifier),
-validation (the input checks), cli (python -m framework). Importing this package imports NumPy
-only; scikit-learn, tqdm and matplotlib are imported where they are needed.
+ReLU, ..., SoftmaxCrossEntropy), naive_layers (MulLayer, AddLayer), network (Sequential, MLP),
+flat (one buffer behind many arrays), optimizers (SGD ... AdamW), fused (an optional compiled
+Adam step), training (Trainer, fit), history, callbacks (EarlyStopping, ModelCheckpoint, ...),
+schedules, io (save, load), fileio (atomic writes), datasets (loaders), preprocessing (split,
+standardize), terminal (text curves), plot (PNG pictures), gradcheck, trace, estimator
+(MLPClassifier), validation (the input checks), cli (python -m framework). Importing this
+package imports NumPy only; scikit-learn, tqdm and matplotlib are imported where they are needed.
 """
 from . import functions, layers, network, optimizers
 from .network import MLP, Sequential

@@ -1,3 +1,4 @@
+"""`python -m framework`: runs the command line (framework.cli)."""
 import sys
 
 from .cli import main

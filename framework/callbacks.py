@@ -8,6 +8,7 @@ A callback sets `self.stop_training = True` to end training after the current ep
 """
 import numpy as np
 
+from .io import save
 from .validation import check_number
 
 
@@ -49,19 +50,20 @@ class Callback:
         return f"{type(self).__name__}()"
 
 
-def _logged(history, epoch):
-    """The logs of an epoch already in the history (for callbacks catching up on a resumed run)."""
-    return {key: getattr(history, key)[epoch - 1] for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
-
-
 class Monitor:
-    """Tracks the best value of one logged quantity: lower is better, or higher for accuracies."""
+    """Tracks one logged quantity: its best value, the epoch of it, and `wait`, the epochs since it last improved.
 
-    def __init__(self, monitor, min_delta):
-        self.monitor = monitor
+    Lower is better, or higher for accuracies. rule="keras": an epoch improves when it beats the best
+    by more than min_delta, and only then becomes the best. rule="sklearn" (scikit-learn's MLP): an
+    epoch improves when it is at least min_delta better than the best, and the best follows every
+    new extreme, however small.
+    """
+
+    def __init__(self, monitor, min_delta, rule="keras"):
+        self.monitor, self.rule = monitor, rule
         self.min_delta = check_number(min_delta, "min_delta", low=0)
         self.sign = -1.0 if "acc" in monitor else 1.0  # compare sign * value, lower is better
-        self.best, self.best_epoch = np.inf, None
+        self.best, self.best_epoch, self.wait = np.inf, None, 0
 
     def value(self, logs):
         value = logs.get(self.monitor)
@@ -71,13 +73,24 @@ class Monitor:
                              "val_* values need validation_data or validation_fraction in fit")
         return value
 
-    def improved(self, epoch, logs):
-        """Record the epoch's value; True when it beats the best by more than min_delta."""
+    def update(self, epoch, logs):
+        """Record the epoch's value; True when it improved (then `wait` is 0, else one more)."""
         value = self.sign * self.value(logs)
-        if value < self.best - self.min_delta:
-            self.best, self.best_epoch = value, epoch
-            return True
-        return False
+        if self.rule == "keras":
+            improved = value < self.best - self.min_delta
+            if improved:
+                self.best, self.best_epoch = value, epoch
+        else:
+            improved = value <= self.best - self.min_delta
+            if value < self.best:
+                self.best, self.best_epoch = value, epoch
+        self.wait = 0 if improved else self.wait + 1
+        return improved
+
+    def catch_up(self, history):
+        """Record the epochs a resumed run already has, so they count as in the run that never stopped."""
+        for epoch in range(1, history.epochs + 1):
+            self.update(epoch, history.logs(epoch))
 
     @property
     def best_value(self):
@@ -99,23 +112,14 @@ class EarlyStopping(Callback):
         self.restore_best_weights = restore_best_weights
 
     def on_train_begin(self, logs):
-        self.tracker, self.wait, self.best_state = Monitor(self.monitor, self.min_delta), 0, None
-        # On a resumed run, the epochs already recorded count as well.
-        for epoch in range(1, self.history.epochs + 1):
-            self._record(epoch, _logged(self.history, epoch), snapshot=False)
+        self.tracker, self.best_state = Monitor(self.monitor, self.min_delta), None
+        self.tracker.catch_up(self.history)
 
     def on_epoch_end(self, epoch, logs):
-        self._record(epoch, logs, snapshot=True)
-        if self.wait >= self.patience:
+        if self.tracker.update(epoch, logs) and self.restore_best_weights:
+            self.best_state = self.model.get_weights()
+        if self.tracker.wait >= self.patience:
             self.stop_training = True
-
-    def _record(self, epoch, logs, snapshot):
-        if self.tracker.improved(epoch, logs):
-            self.wait = 0
-            if snapshot and self.restore_best_weights:
-                self.best_state = self.model.get_weights()
-        else:
-            self.wait += 1
 
     def on_train_end(self, logs):
         if self.tracker.best_epoch is None:
@@ -145,9 +149,8 @@ class ModelCheckpoint(Callback):
         self.tracker = Monitor(self.monitor, self.min_delta)
 
     def on_epoch_end(self, epoch, logs):
-        if self.save_best_only and not self.tracker.improved(epoch, logs):
+        if self.save_best_only and not self.tracker.update(epoch, logs):
             return
-        from .io import save
         save(self.model, self.path, optimizer=self.optimizer, history=self.history,
              training_state=self.training_state, metadata=self.metadata)
 
@@ -187,22 +190,19 @@ class ReduceLROnPlateau(Callback):
         self.min_lr = check_number(min_lr, "min_lr", low=0)
 
     def on_train_begin(self, logs):
-        self.tracker, self.wait = Monitor(self.monitor, self.min_delta), 0
+        self.tracker = Monitor(self.monitor, self.min_delta)
         for epoch in range(1, self.history.epochs + 1):  # a resumed run: count the recorded epochs
-            self._count(epoch, _logged(self.history, epoch))
+            self._plateau(epoch, self.history.logs(epoch))
 
     def on_epoch_end(self, epoch, logs):
-        if self._count(epoch, logs):
+        if self._plateau(epoch, logs):
             self.optimizer.lr = max(self.optimizer.lr * self.factor, self.min_lr)
 
-    def _count(self, epoch, logs):
-        """Update the count of epochs without improvement; True when the rate should drop."""
-        if self.tracker.improved(epoch, logs):
-            self.wait = 0
-            return False
-        self.wait += 1
-        if self.wait >= self.patience:
-            self.wait = 0
+    def _plateau(self, epoch, logs):
+        """Record the epoch; True (and the count starts again) after `patience` epochs without improvement."""
+        self.tracker.update(epoch, logs)
+        if self.tracker.wait >= self.patience:
+            self.tracker.wait = 0
             return True
         return False
 
@@ -235,13 +235,10 @@ class LayerStatistics(Callback):
         for key, total in self._sums.items():
             self.gradient_norms.setdefault(key, []).append(total / max(self._batches, 1))
         self._sums, self._batches = {}, 0
-        out = self.model._check_x(self.x_sample)
-        counts = {}
-        for layer in self.model.layers:
+        out = self.model.check_input(self.x_sample)
+        for name, layer in zip(self.model.layer_names, self.model.layers):
             out = layer.forward(out, train=False)
-            kind = type(layer).__name__
-            counts[kind] = counts.get(kind, 0) + 1
-            stats = self.activations.setdefault(f"{kind}{counts[kind]}", {"mean": [], "std": []})
+            stats = self.activations.setdefault(name, {"mean": [], "std": []})
             stats["mean"].append(float(out.mean()))
             stats["std"].append(float(out.std()))
 

@@ -5,11 +5,17 @@ import sys
 
 import numpy as np
 
+from . import callbacks, datasets, io, schedules
+from .fileio import atomic_write_text
+from .gradcheck import gradient_check
+from .network import ACTIVATIONS, MLP
+from .optimizers import OPTIMIZERS
+from .plot import plot_history
+from .terminal import terminal_curve
+from .training import evaluate, fit
+
 DATASETS = ("digits", "iris", "wine", "breast_cancer", "moons", "circles", "spiral", "mnist", "fashion")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
-# Training settings kept in a checkpoint, so that --resume continues the same run.
-RUN_SETTINGS = ("dataset", "seed", "dtype", "batch_size", "validation_fraction", "schedule", "lr", "epochs_planned",
-                "early_stopping", "patience")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -20,8 +26,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser():
-    parser = OneLineParser(prog="python -m framework",
-                                     description="Train and study small neural networks in NumPy.")
+    parser = OneLineParser(prog="python -m framework", description="Train and study small neural networks in NumPy.")
     parser.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     commands = parser.add_subparsers(dest="command", required=True)
     defaults = argparse.ArgumentDefaultsHelpFormatter
@@ -30,9 +35,8 @@ def build_parser():
     train.add_argument("--dataset", default="digits", choices=DATASETS)
     train.add_argument("--hidden", type=int, nargs="+", default=[100], metavar="SIZE",
                        help="hidden layer sizes, e.g. --hidden 256 128")
-    train.add_argument("--activation", default="relu", choices=("relu", "sigmoid", "tanh"))
-    train.add_argument("--optimizer", default="adam",
-                       choices=("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"))
+    train.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS))
+    train.add_argument("--optimizer", default="adam", choices=tuple(OPTIMIZERS))
     train.add_argument("--lr", type=float, default=3e-3, help="learning rate")
     train.add_argument("--epochs", type=int, default=50, help="total epochs (a resumed run continues up to it)")
     train.add_argument("--batch-size", type=int, default=32)
@@ -66,7 +70,7 @@ def build_parser():
     gradcheck = commands.add_parser("gradcheck", help="check backprop against central differences on an MLP",
                                     formatter_class=defaults)
     gradcheck.add_argument("--hidden", type=int, nargs="+", default=[100], metavar="SIZE")
-    gradcheck.add_argument("--activation", default="relu", choices=("relu", "sigmoid", "tanh"))
+    gradcheck.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS))
     gradcheck.add_argument("--batchnorm", action="store_true")
     gradcheck.add_argument("--dropout", type=float, default=0.0)
     gradcheck.add_argument("--weight-decay", type=float, default=0.0)
@@ -76,11 +80,8 @@ def build_parser():
 
 
 def gradcheck_command(args):
-    from .datasets import load_digits
-    from .gradcheck import gradient_check
-    from .network import MLP
 
-    (x, t), _ = load_digits(seed=args.seed)
+    (x, t), _ = datasets.load_digits(seed=args.seed)
     model = MLP(64, args.hidden, 10, activation=args.activation, batchnorm=args.batchnorm, dropout=args.dropout,
                 weight_decay=args.weight_decay, seed=args.seed)
     print(f"MLP 64-{'-'.join(map(str, args.hidden))}-10 ({args.activation}), {args.samples} digits, float64; "
@@ -92,7 +93,6 @@ def gradcheck_command(args):
 
 def load_dataset(name, seed, dtype):
     """((x_train, t_train), (x_test, t_test)) of a dataset named on the command line."""
-    from . import datasets
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     dtype = np.dtype(dtype).type
@@ -103,7 +103,6 @@ def load_dataset(name, seed, dtype):
 
 
 def make_schedule(name, lr, epochs):
-    from . import callbacks, schedules
     if name == "constant":
         return None
     if name == "plateau":
@@ -115,13 +114,7 @@ def make_schedule(name, lr, epochs):
 
 
 def train(args):
-    from . import io
-    from .callbacks import EarlyStopping, ModelCheckpoint
-    from .network import MLP
-    from .optimizers import OPTIMIZERS
-    from .plot import terminal_curve
-    from .training import evaluate, fit
-
+    checkpoint = None
     if args.resume:
         checkpoint = io.load_checkpoint(args.resume)
         settings = checkpoint.metadata.get("run")
@@ -144,18 +137,18 @@ def train(args):
     print(f"{settings['dataset']}: {len(x_train)} training and {len(x_test)} test samples; "
           f"{model.parameter_count:,} parameters; {optimizer!r}")
 
-    callbacks = []
+    run_callbacks = []
     schedule = make_schedule(settings["schedule"], settings["lr"], settings["epochs_planned"])
     if schedule is not None:
-        callbacks.append(schedule)
+        run_callbacks.append(schedule)
     if settings["early_stopping"]:
-        callbacks.append(EarlyStopping(patience=settings["patience"]))
+        run_callbacks.append(callbacks.EarlyStopping(patience=settings["patience"]))
     metadata = {"run": settings}
     if args.checkpoint:
-        callbacks.append(ModelCheckpoint(args.checkpoint, metadata=metadata))
+        run_callbacks.append(callbacks.ModelCheckpoint(args.checkpoint, metadata=metadata))
     history = fit(model, optimizer, x_train, t_train, epochs=args.epochs, batch_size=settings["batch_size"],
                   validation_fraction=settings["validation_fraction"], seed=settings["seed"],
-                  progress=args.progress, callbacks=callbacks, resume_from=args.resume)
+                  progress=args.progress, callbacks=run_callbacks, resume_from=checkpoint)
     if args.checkpoint and history.best_epoch and history.best_epoch != history.epochs:
         # Early stopping put the best epoch's weights back: the saved model should be that one.
         io.save(model, args.checkpoint, optimizer=optimizer, history=history, metadata=metadata)
@@ -166,7 +159,6 @@ def train(args):
         print(f"history written to {args.history}")
     if args.plot:
         try:
-            from .plot import plot_history
             plot_history(history, args.plot, title=f"MLP on {settings['dataset']}")
             print(f"curves drawn in {args.plot}")
         except ImportError as exc:
@@ -180,9 +172,8 @@ def train(args):
 def evaluate_command(args):
     from sklearn.metrics import classification_report, confusion_matrix
 
-    from .io import load_checkpoint
 
-    checkpoint = load_checkpoint(args.model)
+    checkpoint = io.load_checkpoint(args.model)
     settings = checkpoint.metadata.get("run")
     if not settings:
         raise ValueError(f"{args.model} does not say which data it was trained on; "
@@ -220,15 +211,12 @@ def read_rows(path):
 
 
 def predict_command(args):
-    from .fileio import atomic_write_text
-    from .functions import softmax
-    from .io import load
 
-    model = load(args.model)
+    model = io.load(args.model)
     x = read_rows(args.input)
     if x.ndim == 1:
         x = x.reshape(1, -1)
-    probabilities = softmax(model.predict(x))
+    probabilities = model.predict_proba(x)
     header = "label," + ",".join(f"p{c}" for c in range(probabilities.shape[1]))
     lines = [header] + [f"{p.argmax()}," + ",".join(f"{v:.6g}" for v in p) for p in probabilities]
     text = "\n".join(lines) + "\n"

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from .fileio import atomic_path
+from .functions import one_hot as to_one_hot
+from .preprocessing import standardize, stratified_split  # noqa: F401  (part of this module's API too)
 from .validation import check_dtype, check_number
 
 
@@ -22,40 +24,6 @@ def data_home():
         home = checkout if checkout.is_dir() else Path.home() / ".cache" / "framework"
     home.mkdir(parents=True, exist_ok=True)
     return home
-
-
-def stratified_split(t, test_size, seed=None):
-    """Indices (train, test) that hold out `test_size` of the samples with each class's share kept.
-
-    t: labels (N,). test_size: a fraction in (0, 1) or a number of samples. The test set has
-    ceil(test_size * N) samples, as scikit-learn's; each class gets its proportional share,
-    the remainders going to the classes with the largest fractional parts. Both index arrays
-    are shuffled. seed: int, None or a numpy Generator.
-    """
-    t = np.asarray(t)
-    n = len(t)
-    if isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool) and test_size >= 1:
-        n_test = int(test_size)
-    else:
-        check_number(test_size, "test_size", low=0, high=1, low_open=True, high_open=True)
-        n_test = int(np.ceil(test_size * n))
-    classes, counts = np.unique(t, return_counts=True)
-    if not 0 < n_test < n:
-        raise ValueError(f"test_size must leave samples on both sides of the split of {n} samples, got {test_size!r}")
-    if n_test < len(classes) or n - n_test < len(classes):
-        raise ValueError(f"test_size={test_size!r} gives {n_test} test samples for {len(classes)} classes; "
-                         "each side of a stratified split needs at least one sample per class")
-    rng = np.random.default_rng(seed)
-    exact = counts * n_test / n
-    per_class = np.floor(exact).astype(int)
-    remainder_order = np.argsort(-(exact - per_class), kind="stable")
-    per_class[remainder_order[: n_test - per_class.sum()]] += 1
-    train, test = [], []
-    for cls, k in zip(classes, per_class):
-        members = rng.permutation(np.flatnonzero(t == cls))
-        test.append(members[:k])
-        train.append(members[k:])
-    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
 
 
 def _digits_arrays():
@@ -71,18 +39,6 @@ def _digits_arrays():
         with open(tmp, "wb") as f:
             np.savez(f, images=images, labels=labels)
     return images, labels
-
-
-def standardize(x_train, *others):
-    """Scale each feature to mean 0 and standard deviation 1 using the training set's statistics.
-
-    A constant feature (like the digits' always-blank corner pixels) gets standard deviation 1,
-    so it becomes 0 instead of NaN. Returns the scaled x_train followed by the scaled others.
-    """
-    mean = x_train.mean(axis=0)
-    std = x_train.std(axis=0)
-    std[std == 0] = 1
-    return tuple((x - mean) / std for x in (x_train,) + others)
 
 
 def _check_normalize(normalize):
@@ -105,14 +61,13 @@ def load_digits(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.f
     x = images.astype(dtype)
     if normalize is True:
         x /= 16  # the pixel range 0..16 is known, so every pixel is scaled alike
-    return _split(x, labels, test_size, "standard" if normalize == "standard" else False, one_hot, seed, dtype, 10)
+    return _scale_and_split(x, labels, test_size, "standard" if normalize == "standard" else False, one_hot, seed,
+                            dtype, 10)
 
 
 # -- scikit-learn's bundled tables ---------------------------------------------------------------
-def _split(x, labels, test_size, normalize, one_hot, seed, dtype, num_classes):
-    """The shared tail of every loader: scale, split stratified, one-hot if asked."""
-    from .functions import one_hot as to_one_hot
-
+def _scale_and_split(x, labels, test_size, normalize, one_hot, seed, dtype, num_classes):
+    """The shared tail of every loader: split stratified, scale by the training set, one-hot if asked."""
     dtype = check_dtype(dtype)
     _check_normalize(normalize)
     x = np.asarray(x, dtype=dtype)
@@ -133,7 +88,8 @@ def _sklearn_table(name, test_size, normalize, one_hot, seed, dtype):
 
     bunch = getattr(sklearn.datasets, f"load_{name}")()
     labels = bunch.target.astype(np.int64)
-    return _split(bunch.data, labels, test_size, normalize, one_hot, seed, dtype, int(labels.max()) + 1)
+    return _scale_and_split(bunch.data, labels, test_size, normalize, one_hot, seed, dtype,
+                            int(labels.max()) + 1)
 
 
 def load_iris(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.float64):
@@ -157,7 +113,7 @@ def load_breast_cancer(test_size=0.2, normalize=True, one_hot=False, seed=0, dty
 
 # -- 2-D toy data, made with numpy --------------------------------------------------------------
 def _toy(x, labels, test_size, one_hot, seed, dtype, num_classes):
-    return _split(x, labels, test_size, False, one_hot, seed, dtype, num_classes)
+    return _scale_and_split(x, labels, test_size, False, one_hot, seed, dtype, num_classes)
 
 
 def make_moons(n_samples=400, noise=0.1, test_size=0.2, one_hot=False, seed=0, dtype=np.float64):
@@ -237,10 +193,6 @@ def load_mnist(path=None, kind="mnist", normalize=True, flatten=True, one_hot_la
     as the book's load_mnist: normalize scales pixels to [0, 1], flatten gives (N, 784) instead of
     (N, 1, 28, 28), one_hot_label gives one-hot rows. Returns ((x_train, t_train), (x_test, t_test)).
     """
-    from pathlib import Path
-
-    from .functions import one_hot as to_one_hot
-
     kind = {"mnist": "mnist", "fashion": "fashion-mnist"}.get(kind)
     if kind is None:
         raise ValueError("kind must be 'mnist' or 'fashion'")

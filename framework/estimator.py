@@ -1,5 +1,4 @@
-"""`MLPClassifier`: our MLP behind scikit-learn's estimator interface, a drop-in for
-`sklearn.neural_network.MLPClassifier`.
+"""`MLPClassifier`: our MLP behind scikit-learn's estimator interface, a drop-in for sklearn.neural_network's.
 
 Same parameter names and meanings as scikit-learn's where they apply; in addition `dropout`,
 `batchnorm`, `weight_init`, `dtype`, `progress` and the solvers "momentum", "nesterov", "adagrad",
@@ -20,26 +19,27 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import optimizers
-from .callbacks import Callback
+from .callbacks import Callback, Monitor
 from .functions import log_softmax, softmax
 from .network import MLP
-from .training import fit as fit_model
+from .optimizers import OPTIMIZERS
+from .training import Trainer, split_validation
 from .validation import check_choice, check_dtype, check_number
 
+#: scikit-learn's activation names and ours ("logistic" is our "sigmoid").
 ACTIVATIONS = {"relu": "relu", "logistic": "sigmoid", "tanh": "tanh", "identity": "identity"}
-SOLVERS = ("adam", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adamw")
+SOLVERS = ("adam", "sgd") + tuple(name for name in OPTIMIZERS if name not in ("adam", "sgd"))
 SGD_FAMILY = ("sgd", "momentum", "nesterov")
 
 
 class _SklearnRules(Callback):
-    """scikit-learn's per-batch L2 scaling, learning-rate rules and stopping rule, as a callback.
+    """scikit-learn's learning-rate rules and stopping rule, as a callback (alpha needs none: the
+    network's weight decay is alpha per sample, MLP(weight_decay_per_sample=True)).
 
-    - alpha: the penalty 0.5 * alpha * sum(W**2) is divided by the batch's weight sum, so the
-      network's weight_decay is set to alpha / that sum before each batch;
     - learning_rate "invscaling": lr = learning_rate_init / (t_ + 1) ** power_t after each epoch,
       t_ being the number of samples seen; "adaptive": divide lr by 5 instead of stopping;
     - stop when the training loss (or, with early_stopping, the validation accuracy) has not
-      improved by tol for more than n_iter_no_change epochs.
+      improved by tol for more than n_iter_no_change epochs (the estimator's `_tracker`).
     """
 
     def __init__(self, estimator):
@@ -47,35 +47,29 @@ class _SklearnRules(Callback):
         self.estimator = estimator
 
     def on_batch_begin(self, batch, logs):
-        self.model.weight_decay = self.estimator.alpha / logs["weight_sum"]
         self.estimator.t_ += logs["size"]
 
     def on_epoch_end(self, epoch, logs):
-        est = self.estimator
+        est, tracker = self.estimator, self.estimator._tracker
         est.n_iter_ += 1
         est.loss_curve_.append(logs["loss"])
         est.loss_ = logs["loss"]
-        adaptive = est.solver in SGD_FAMILY and est.learning_rate == "adaptive"
-        if est.solver in SGD_FAMILY and est.learning_rate == "invscaling":
+        sgd = est.solver in SGD_FAMILY
+        if sgd and est.learning_rate == "invscaling":
             self.optimizer.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
-        if est.early_stopping and logs.get("val_accuracy") is not None:
-            score = logs["val_accuracy"]
-            est.validation_scores_.append(score)
-            est._no_improvement_count = 0 if score >= est.best_validation_score_ + est.tol else \
-                est._no_improvement_count + 1
-            if score > est.best_validation_score_:
-                est.best_validation_score_ = score
+        tracker.update(epoch, logs)
+        if est.early_stopping:
+            est.validation_scores_.append(logs["val_accuracy"])
+            est.best_validation_score_ = tracker.best_value
+            if tracker.best_epoch == epoch:
                 est._best_weights = self.model.get_weights()
-        elif not est.early_stopping:
-            loss = logs["loss"]
-            est._no_improvement_count = 0 if loss <= est.best_loss_ - est.tol else est._no_improvement_count + 1
-            est.best_loss_ = min(est.best_loss_, loss)
-        if est._no_improvement_count > est.n_iter_no_change:
-            if adaptive and self.optimizer.lr > 1e-6:
+        else:
+            est.best_loss_ = tracker.best_value
+        if tracker.wait > est.n_iter_no_change:
+            if sgd and est.learning_rate == "adaptive" and self.optimizer.lr > 1e-6:
                 self.optimizer.lr /= 5
-                est._no_improvement_count = 0
+                tracker.wait = 0
             else:
-                est._stopped = True
                 self.stop_training = True
 
 
@@ -172,7 +166,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         seeds = np.random.SeedSequence(check_random_state(self.random_state).randint(2 ** 31 - 1)).spawn(2)
         self.model_ = MLP(n_features, sizes, len(self.classes_), activation=ACTIVATIONS[self.activation],
                           weight_init=weight_init, dropout=self.dropout, batchnorm=self.batchnorm,
-                          seed=np.random.default_rng(seeds[0]), dtype=check_dtype(self.dtype))
+                          seed=np.random.default_rng(seeds[0]), dtype=check_dtype(self.dtype),
+                          weight_decay=self.alpha, weight_decay_per_sample=True)
         self._rng = np.random.default_rng(seeds[1])  # shuffling and the validation split
         self._optimizer = self._make_optimizer()
         self.t_, self.n_iter_ = 0, 0
@@ -180,7 +175,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.best_loss_ = np.inf
         self.validation_scores_ = [] if self.early_stopping else None
         self.best_validation_score_ = -np.inf if self.early_stopping else None
-        self._no_improvement_count = 0
+        self._tracker = Monitor("val_accuracy" if self.early_stopping else "loss", self.tol, rule="sklearn")
         self.n_layers_ = len(sizes) + 2
         self.n_outputs_ = len(self.classes_)
         self.out_activation_ = "softmax"
@@ -214,27 +209,29 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                              f"{self.classes_.tolist()}")
         elif not incremental:  # warm_start: keep the weights, start a new optimizer as scikit-learn does
             self._optimizer = self._make_optimizer()
-            self._no_improvement_count = 0
+            self._tracker.wait = 0
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(f"y holds labels {unknown.tolist()} not in classes_ {self.classes_.tolist()}")
         t = np.searchsorted(self.classes_, y)
         batch_size = min(200, len(X)) if self.batch_size == "auto" else min(self.batch_size, len(X))
         early_stopping = self.early_stopping and not incremental
-        self._stopped = False
-        history = fit_model(
-            self.model_, self._optimizer, X, t, epochs=1 if incremental else self.max_iter, batch_size=batch_size,
-            validation_fraction=self.validation_fraction if early_stopping else 0.0, seed=self._rng,
-            progress=2 if self.verbose and not self.progress else self.progress,
-            callbacks=[_SklearnRules(self)], shuffle=self.shuffle, sample_weight=sample_weight,
-            _single_class_ok=incremental)  # scikit-learn lets a partial_fit batch hold one class
-        if reset:
-            self.history_ = history
-        else:  # partial_fit and warm_start continue the same history
-            self.history_.extend(history)
+        validation = None
+        if early_stopping:
+            X, t, sample_weight, validation = split_validation(X, t, sample_weight, self.validation_fraction,
+                                                               self._rng)
+        self.model_.weight_decay = self.alpha  # set_params may have changed it since the last fit
+        rules = _SklearnRules(self)
+        # partial_fit and warm_start continue the same history.
+        trainer = Trainer(self.model_, self._optimizer, X, t, batch_size=batch_size, sample_weight=sample_weight,
+                          validation_data=validation, rng=self._rng, shuffle=self.shuffle, callbacks=[rules],
+                          progress=2 if self.verbose and not self.progress else self.progress,
+                          history=None if reset else self.history_)
+        epochs_before = trainer.history.epochs
+        self.history_ = trainer.train(epochs_before + (1 if incremental else self.max_iter))
         if early_stopping and getattr(self, "_best_weights", None) is not None:
             self.model_.set_weights(self._best_weights)
-        if not incremental and not self._stopped and history.epochs == self.max_iter:
+        if not incremental and not rules.stop_training and self.history_.epochs - epochs_before == self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                           "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
         if self.early_stopping:

@@ -29,6 +29,14 @@ class History:
         """How many epochs have been recorded."""
         return len(self.loss)
 
+    def logs(self, epoch=None):
+        """One epoch's values as a dict, {"loss": ..., "accuracy": ..., ...}; the last epoch by default
+        (empty before the first). Epochs count from 1."""
+        if not self.epochs:
+            return {}
+        i = self.epochs - 1 if epoch is None else epoch - 1
+        return {key: getattr(self, key)[i] for key in EPOCH_KEYS}
+
     def append(self, **values):
         for key in EPOCH_KEYS:
             getattr(self, key).append(values.get(key))

@@ -1,52 +1,40 @@
-"""Pictures of a training run: a loss curve in the terminal (no dependency) and a PNG (matplotlib)."""
-import math
+"""Pictures as PNG files with matplotlib (the `plot` extra): training curves and what a model learned.
+
+matplotlib is imported on first use, with the Agg backend, so `import framework` stays cheap and no
+screen is needed. (Curves as text for the terminal are in framework.terminal.)
+"""
+import numpy as np
+
+from .fileio import atomic_path
+from .terminal import terminal_curve  # noqa: F401  (its public home was this module)
 
 
-MARKS = "•○×+"
+def available():
+    """True when matplotlib can be imported (the `plot` extra)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
-def terminal_curve(series, width=60, height=12, title="loss per epoch"):
-    """One or more per-epoch series drawn as plain text with Unicode marks and a y axis.
-
-    `series` is a list of numbers or a dict {name: list}; each name gets its own mark (•, ○, ...),
-    and a later series is drawn over an earlier one. Returns the text.
-    """
-    if not isinstance(series, dict):
-        series = {"loss": series}
-    series = {name: [float(v) for v in values if v is not None and math.isfinite(v)]
-              for name, values in series.items()}
-    series = {name: values for name, values in series.items() if values}
-    if not series:
-        return f"{title}: nothing to draw"
-    epochs = max(len(values) for values in series.values())
-    width = min(width, max(2, epochs))
-    # Resample each series to `width` columns by averaging the epochs that fall into a column.
-    columns = {name: _resample(values, width * len(values) // epochs or 1) for name, values in series.items()}
-    top = max(max(c) for c in columns.values())
-    bottom = min(min(c) for c in columns.values())
-    span = (top - bottom) or 1.0
-    rows = [[" "] * width for _ in range(height)]
-    for mark, values in zip(MARKS, columns.values()):
-        for c, value in enumerate(values):
-            rows[round((top - value) / span * (height - 1))][c] = mark
-    lines = [title + "   " + "   ".join(f"{mark} {name}" for mark, name in zip(MARKS, columns))]
-    for r, row in enumerate(rows):
-        tick = top - span * r / (height - 1)
-        axis = f"{tick:8.4f} ┤" if r in (0, height // 2, height - 1) else " " * 8 + " │"
-        lines.append(axis + "".join(row).rstrip())
-    lines.append(" " * 9 + "└" + "─" * width)
-    last = str(epochs)
-    lines.append(" " * 10 + "epoch 1" + " " * max(1, width - 7 - len(last)) + last)
-    return "\n".join(lines)
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("pictures need matplotlib: pip install matplotlib "
+                          "(or the project's extra: pip install -e '.[plot]')") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
 
 
-def _resample(values, width):
-    out = []
-    for c in range(width):
-        lo = c * len(values) // width
-        hi = max(lo + 1, (c + 1) * len(values) // width)
-        out.append(sum(values[lo:hi]) / (hi - lo))
-    return out
+def save(fig, path):
+    """Write a figure as PNG atomically and close it; returns the path."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    _pyplot().close(fig)
+    return path
 
 
 def plot_history(history, path, title=None):
@@ -54,16 +42,7 @@ def plot_history(history, path, title=None):
 
     Needs matplotlib (`pip install framework[plot]`); uses the Agg backend, so no screen is needed.
     """
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("plot_history needs matplotlib: pip install 'matplotlib' "
-                          "(or the project's extra: pip install -e '.[plot]')") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .fileio import atomic_path
-
+    plt = _pyplot()
     epochs = list(range(1, history.epochs + 1))
     has_val = bool(history.val_loss) and history.val_loss[-1] is not None
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
@@ -85,46 +64,12 @@ def plot_history(history, path, title=None):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    return save(fig, path)
 
 
 # -- pictures for studying a model ---------------------------------------------------------------
-def available():
-    """True when matplotlib can be imported (the `plot` extra)."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError("pictures need matplotlib: pip install -e '.[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def save(fig, path):
-    """Write a figure as PNG atomically and close it; returns the path."""
-    from .fileio import atomic_path
-
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    _pyplot().close(fig)
-    return path
-
-
 def plot_decision_boundary(model, x, t, path, title=None, resolution=200):
     """The class a 2-D model predicts over the plane, with the samples on top."""
-    import numpy as np
-
     plt = _pyplot()
     pad = 0.25 * (x.max(axis=0) - x.min(axis=0))
     low, high = x.min(axis=0) - pad, x.max(axis=0) + pad
@@ -140,8 +85,6 @@ def plot_decision_boundary(model, x, t, path, title=None, resolution=200):
 
 def plot_first_layer_weights(model, path, image_shape=(8, 8), title=None):
     """Each first-layer unit's incoming weights drawn as an image (what the unit looks for)."""
-    import numpy as np
-
     plt = _pyplot()
     W = model.params["W1"]
     units = W.shape[1]
@@ -159,8 +102,6 @@ def plot_first_layer_weights(model, path, image_shape=(8, 8), title=None):
 
 def plot_misclassified(model, x, t, path, image_shape=(8, 8), limit=32):
     """The test images the model gets wrong, each titled 'true -> predicted'."""
-    import numpy as np
-
     plt = _pyplot()
     predicted = model.predict(x).argmax(axis=1)
     wrong = np.flatnonzero(predicted != t)[:limit]
@@ -178,8 +119,6 @@ def plot_misclassified(model, x, t, path, image_shape=(8, 8), limit=32):
 
 def plot_confusion_matrix(model, x, t, path, title=None):
     """Counts of true class (rows) against predicted class (columns)."""
-    import numpy as np
-
     plt = _pyplot()
     predicted = model.predict(x).argmax(axis=1)
     classes = model.output_size

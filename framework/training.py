@@ -1,4 +1,4 @@
-"""The training loop: `fit(model, optimizer, x, t, ...)` runs real epochs and returns a History.
+"""The training loop: a `Trainer` holds one run and steps it batch by batch; `fit` is the one call on top.
 
 One epoch: a fresh permutation of the training samples, cut into batches of `batch_size` (the
 last, smaller batch is averaged over its own size); per batch loss, backward, optimizer.update.
@@ -11,7 +11,8 @@ import warnings
 import numpy as np
 
 from .history import History
-from .validation import as_labels, check_number, check_sample_weight
+from .preprocessing import stratified_split
+from .validation import as_labels, check_bool, check_number, check_sample_weight
 
 
 #: A batch loss over this many times the run's first batch loss (or over this many units, if the
@@ -30,21 +31,170 @@ class DivergenceError(FloatingPointError):
 def evaluate(model, x, t, batch_size=2048):
     """Mean loss (weight decay included) and accuracy of `model` on (x, t) in inference mode.
 
-    Works through large batches, so memory stays bounded for big evaluation sets.
+    Works through `batch_size` samples at a time, so memory stays bounded for big evaluation sets.
     """
-    x = model._check_x(x)
-    labels = as_labels(t, len(x), model.output_size, name="t")
-    total_loss, correct = 0.0, 0
-    for start in range(0, len(x), batch_size):
-        xb, tb = x[start:start + batch_size], labels[start:start + batch_size]
-        total_loss += model._loss(xb, tb, train=False) * len(xb)
-        correct += int(np.count_nonzero(model.last_scores.argmax(axis=1) == tb))
-    return total_loss / len(x), correct / len(x)
+    return model.evaluate(x, t, batch_size)
+
+
+class Trainer:
+    """One training run, shaped like the book's Trainer: the model, the optimizer, the data and what
+    the run has gathered so far (history, random generator, callbacks).
+
+    `train_step(x_batch, t_batch)` does one batch, `run_epoch()` one epoch, `train(epochs)` runs
+    until the history holds `epochs` epochs. x (N, D), labels or one-hot t, optional sample_weight
+    (N,) and validation_data (x_val, t_val) are checked here. rng: int, None or a numpy Generator
+    for the shuffling. history: a History to continue (a resumed run), else a new one.
+    training_state: what a checkpoint needs to resume (the generator's states), kept up to date.
+    """
+
+    def __init__(self, model, optimizer, x, t, *, batch_size=100, sample_weight=None, validation_data=None,
+                 rng=None, shuffle=True, callbacks=None, progress=0, history=None, training_state=None):
+        self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
+        self.shuffle = check_bool(shuffle, "shuffle")
+        if progress not in (None, 0, 1, 2, False, True):
+            raise ValueError(f"progress must be None, 0, 1 or 2, got {progress!r}")
+        self.model, self.optimizer = model, optimizer
+        self.x = model.check_input(x)
+        self.t = as_labels(t, len(self.x), model.output_size, name="t")
+        self.sample_weight = None if sample_weight is None else \
+            check_sample_weight(sample_weight, len(self.x), self.x.dtype.type)
+        self.validation_data = None
+        if validation_data is not None:
+            x_val = model.check_input(validation_data[0])
+            self.validation_data = (x_val, as_labels(validation_data[1], len(x_val), model.output_size,
+                                                     name="validation_data[1]"))
+        self.rng = np.random.default_rng(rng)
+        self.callbacks = list(callbacks or [])
+        self.progress = progress
+        self.history = History() if history is None else history
+        self.epoch, self.batch = self.history.epochs + 1, 0  # where the run is (for messages)
+        self._backup = None  # the weights at the start of the epoch, restored if it diverges
+        self.training_state = {"rng_start": self.rng.bit_generator.state, "rng": None} \
+            if training_state is None else training_state
+        # Batches are gathered into one preallocated buffer instead of a new array per batch.
+        self._x_batch = np.empty((min(self.batch_size, len(self.x)),) + self.x.shape[1:], dtype=self.x.dtype)
+
+    @property
+    def batches_per_epoch(self):
+        return -(-len(self.x) // self.batch_size)
+
+    def train(self, epochs):
+        """Run epochs until the history holds `epochs` of them (or a callback stops the run).
+
+        Ctrl-C ends training with a warning and keeps what was done; a diverging loss raises
+        DivergenceError. Callbacks' on_train_end runs however training ends. Returns the history.
+        """
+        check_number(epochs, "epochs", low=0, integer=True)
+        for callback in self.callbacks:
+            callback.set_context(self.model, self.optimizer, self.history, self.training_state)
+        first_epoch = self.history.epochs + 1
+        self._reporter = _Reporter(self.progress, epochs, first_epoch, self.batches_per_epoch)
+        for callback in self.callbacks:
+            callback.on_train_begin(self.history.logs())
+        try:
+            # Overflow is not reported as numpy warnings: a non-finite loss stops training with its own message.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                for epoch in range(first_epoch, epochs + 1):
+                    self.run_epoch()
+                    if any(callback.stop_training for callback in self.callbacks):
+                        self.history.stopped_epoch = epoch
+                        break
+        except KeyboardInterrupt:
+            warnings.warn(f"training interrupted by the user after {self.history.epochs} complete epoch(s); "
+                          "the history so far is kept", RuntimeWarning, stacklevel=3)
+        finally:
+            for callback in self.callbacks:
+                callback.on_train_end(self.history.logs())
+            self._reporter.close(self.history)
+        return self.history
+
+    def run_epoch(self):
+        """One pass over a fresh permutation of the training set, then validation and the epoch's logs."""
+        self.epoch = epoch = self.history.epochs + 1
+        started = time.perf_counter()
+        for callback in self.callbacks:
+            callback.on_epoch_begin(epoch, self.history.logs())
+        n = len(self.x)
+        order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        self._backup = self.model.get_weights()  # finite weights to fall back on if the epoch diverges
+        total_loss, correct = 0.0, 0
+        for batch, start in enumerate(range(0, n, self.batch_size)):
+            idx = order[start:start + self.batch_size]
+            xb = self._x_batch[:len(idx)]
+            # mode="clip" skips numpy's per-index bounds check (a permutation is always in range),
+            # a quarter of the time of gathering MNIST-sized rows.
+            self.x.take(idx, axis=0, out=xb, mode="clip")
+            wb = None if self.sample_weight is None else self.sample_weight[idx]
+            if self.callbacks:
+                logs = {"size": len(idx), "weight_sum": len(idx) if wb is None else float(wb.sum())}
+                for callback in self.callbacks:
+                    callback.on_batch_begin(batch, logs)
+            self.batch = batch
+            loss, batch_correct = self.train_step(xb, self.t[idx], wb)
+            total_loss += loss * len(idx)
+            correct += batch_correct
+            self._reporter.batch(epoch, loss)
+            for callback in self.callbacks:
+                callback.on_batch_end(batch, {"loss": loss, "size": len(idx)})
+        val_loss = val_accuracy = None
+        if self.validation_data is not None:
+            val_loss, val_accuracy = self.model.evaluate(*self.validation_data)
+        self.history.append(loss=total_loss / n, accuracy=correct / n, val_loss=val_loss, val_accuracy=val_accuracy,
+                            lr=self.optimizer.lr, epoch_time=time.perf_counter() - started)
+        self.training_state["rng"] = self.rng.bit_generator.state
+        logs = self.history.logs()
+        for callback in self.callbacks:
+            callback.on_epoch_end(epoch, logs)
+        self._reporter.epoch(epoch, self.history)
+
+    def train_step(self, x_batch, t_batch, sample_weight=None):
+        """Loss, backward and one optimizer update on a checked batch; returns (loss, correct predictions)."""
+        loss, scores = self.model.loss_and_scores(x_batch, t_batch, train=True, sample_weight=sample_weight)
+        first_loss = self.history.batch_loss[0] if self.history.batch_loss else loss
+        if not math.isfinite(loss) or loss > EXPLOSION_FACTOR * max(first_loss, 1.0):
+            self._diverged(loss)
+        self.model.backward(input_grad=False)
+        self.optimizer.update(self.model.params, self.model.grads)
+        self.history.batch_loss.append(loss)
+        return loss, int(np.count_nonzero(scores.argmax(axis=1) == t_batch))
+
+    def _diverged(self, loss):
+        """Stop with a message that says where and what to try; keep finite weights in the model."""
+        model, history = self.model, self.history
+        if all(np.isfinite(value).all() for value in model.params.values()):
+            kept = "the weights are finite and were kept"
+        elif self._backup is not None:
+            model.set_weights(self._backup)
+            kept = f"the weights from the start of epoch {self.epoch} were restored"
+        else:
+            kept = "the weights are no longer finite"
+        last = next((b for b in reversed(history.batch_loss) if np.isfinite(b)), None)
+        what = f"became {loss}" if not np.isfinite(loss) else \
+            f"exploded to {loss:.4g}, over {EXPLOSION_FACTOR:g} times the first batch's {history.batch_loss[0]:.4g}"
+        raise DivergenceError(
+            f"training diverged at epoch {self.epoch}, batch {self.batch + 1}: the loss {what} "
+            f"(last finite batch loss: {last}); {kept}. Likely cures: a lower learning rate "
+            f"(lr is {self.optimizer.lr}), inputs scaled to [0, 1] or standardized, or gradient clipping.",
+            history)
+
+    def resume(self, checkpoint):
+        """Continue the run saved in `checkpoint` (a Checkpoint of this trainer's model and optimizer):
+        its history and the generator's state after its last epoch."""
+        if checkpoint.model is not self.model or checkpoint.optimizer is not self.optimizer:
+            raise ValueError("resume_from must be a checkpoint path, or a Checkpoint holding the model and "
+                             "optimizer being trained (load it with framework.io.load_checkpoint and pass its "
+                             ".model and .optimizer)")
+        if not checkpoint.training_state or checkpoint.history is None:
+            raise ValueError("the checkpoint holds no training state to resume from; "
+                             "write checkpoints with callbacks.ModelCheckpoint")
+        self.history = checkpoint.history
+        self.training_state = checkpoint.training_state
+        self.rng.bit_generator.state = checkpoint.training_state["rng"]
 
 
 def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=None,
         validation_fraction=0.0, seed=None, progress=None, callbacks=None, shuffle=True, resume_from=None,
-        sample_weight=None, _single_class_ok=False):
+        sample_weight=None):
     """Train `model` with `optimizer` on inputs x (N, D) and targets t (labels (N,) or one-hot).
 
     epochs: the total number of epochs of the run (a resumed run continues up to it).
@@ -56,153 +206,58 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     callbacks: a list of `framework.callbacks.Callback`.
     sample_weight: (N,) non-negative weights of the training samples (each batch loss is the
     weighted mean); the validation split, if any, is weighted equally.
-    resume_from: a checkpoint written by `callbacks.ModelCheckpoint`; model, optimizer, history
-    and random states are restored from it and training continues after its last epoch, ending
-    bit-identical to a run that never stopped (same data, seed and callbacks).
+    resume_from: a checkpoint written by `callbacks.ModelCheckpoint` (its path, or the Checkpoint
+    that `io.load_checkpoint` returned, whose model and optimizer are then the ones passed here);
+    model, optimizer, history and random states are restored from it and training continues after
+    its last epoch, ending bit-identical to a run that never stopped (same data, seed and callbacks).
     A NaN or infinite loss, or one over EXPLOSION_FACTOR (1000) times the first batch loss, raises
     DivergenceError naming the epoch and the cures; Ctrl-C ends training with a warning and
-    returns the history so far. Returns the History.
+    returns the history so far. Returns the History. (`Trainer` is the same run as an object.)
     """
     check_number(epochs, "epochs", low=0, integer=True)
-    check_number(batch_size, "batch_size", low=1, integer=True)
     check_number(validation_fraction, "validation_fraction", low=0, high=1, high_open=True)
-    if progress not in (None, 0, 1, 2, False, True):
-        raise ValueError(f"progress must be None, 0, 1 or 2, got {progress!r}")
-    x = model._check_x(x)
+    try:
+        x = np.asarray(x)  # the Trainer checks the values: one pass over x, not two
+    except ValueError:
+        x = None
+    if x is None or x.ndim < 2 or x.size == 0 or x.dtype.kind not in "biuf":
+        model.check_input(x)  # raises the error that says what x must be
     t = as_labels(t, len(x), model.output_size, name="t")
-    if not _single_class_ok and (t == t[0]).all():
+    if (t == t[0]).all():
         raise ValueError(f"t must hold at least 2 classes to train a classifier, got only class {t[0]} "
                          f"in all {len(t)} samples")
-    w = None if sample_weight is None else check_sample_weight(sample_weight, len(x), x.dtype.type)
-    rng = np.random.default_rng(seed)
-    history = History()
-    resumed = None
+    checkpoint = None
     if resume_from is not None:
-        from .io import CheckpointError, restore
-        resumed = restore(model, resume_from, optimizer)
-        if not resumed.training_state or resumed.history is None:
-            raise CheckpointError(f"{resume_from} holds no training state to resume from; "
-                                  "write checkpoints with callbacks.ModelCheckpoint")
-        history = resumed.history
-        rng.bit_generator.state = resumed.training_state["rng_start"]
-    # What a checkpoint needs to resume: the generator's state before the split and after each epoch.
+        checkpoint = resume_from
+        if not hasattr(resume_from, "training_state"):  # a path: read it into this model and optimizer
+            from .io import restore
+            checkpoint = restore(model, resume_from, optimizer)
+    rng = np.random.default_rng(seed)
+    if checkpoint is not None and checkpoint.training_state:
+        rng.bit_generator.state = checkpoint.training_state["rng_start"]  # the same split as before
     training_state = {"rng_start": rng.bit_generator.state, "rng": None}
-    x, t, w, x_val, t_val = _validation_split(model, x, t, w, validation_data, validation_fraction, rng)
-    if resumed is not None:
-        rng.bit_generator.state = resumed.training_state["rng"]
-
-    callbacks = list(callbacks or [])
-    for callback in callbacks:
-        callback.set_context(model, optimizer, history, training_state)
-    first_epoch = history.epochs + 1
-    reporter = _Reporter(progress, epochs, first_epoch, -(-len(x) // batch_size))
-    for callback in callbacks:
-        callback.on_train_begin(_latest(history))
-    try:
-        # Overflow is not reported as numpy warnings: a non-finite loss stops training with its own message.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for epoch in range(first_epoch, epochs + 1):
-                _run_epoch(model, optimizer, x, t, w, x_val, t_val, batch_size, rng, shuffle, epoch,
-                           history, callbacks, reporter, training_state)
-                if any(callback.stop_training for callback in callbacks):
-                    history.stopped_epoch = epoch
-                    break
-    except KeyboardInterrupt:
-        warnings.warn(f"training interrupted by the user after {history.epochs} complete epoch(s); "
-                      "the history so far is kept", RuntimeWarning, stacklevel=2)
-    finally:
-        for callback in callbacks:
-            callback.on_train_end(_latest(history))
-        reporter.close(history)
-    return history
-
-
-def _validation_split(model, x, t, w, validation_data, validation_fraction, rng):
-    """(x, t, w) to train on and (x_val, t_val) to validate on (None when there is none)."""
     if validation_data is not None:
         if validation_fraction:
             raise ValueError("give either validation_data or validation_fraction, not both")
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (x_val, t_val)")
-        x_val = model._check_x(validation_data[0])
-        t_val = as_labels(validation_data[1], len(x_val), model.output_size, name="validation_data[1]")
-        return x, t, w, x_val, t_val
-    if validation_fraction:
-        from .datasets import stratified_split
-        train, val = stratified_split(t, validation_fraction, rng)
-        return x[train], t[train], None if w is None else w[train], x[val], t[val]
-    return x, t, w, None, None
+    elif validation_fraction:
+        x, t, sample_weight, validation_data = split_validation(x, t, sample_weight, validation_fraction, rng)
+    trainer = Trainer(model, optimizer, x, t, batch_size=batch_size, sample_weight=sample_weight,
+                      validation_data=validation_data, rng=rng, shuffle=shuffle, callbacks=callbacks,
+                      progress=progress, training_state=training_state)
+    if checkpoint is not None:
+        trainer.resume(checkpoint)
+    return trainer.train(epochs)
 
 
-def _run_epoch(model, optimizer, x, t, w, x_val, t_val, batch_size, rng, shuffle, epoch,
-               history, callbacks, reporter, training_state):
-    started = time.perf_counter()
-    for callback in callbacks:
-        callback.on_epoch_begin(epoch, _latest(history))
-    n = len(x)
-    order = rng.permutation(n) if shuffle else np.arange(n)
-    # Batches are gathered into one preallocated buffer instead of a new array per batch.
-    x_batch = np.empty((min(batch_size, n),) + x.shape[1:], dtype=x.dtype)
-    backup = model.get_weights()  # finite weights to fall back on if the epoch diverges
-    total_loss, correct = 0.0, 0
-    for batch, start in enumerate(range(0, n, batch_size)):
-        idx = order[start:start + batch_size]
-        xb = x_batch[:len(idx)]
-        # mode="clip" skips numpy's per-index bounds check (a permutation is always in range),
-        # a quarter of the time of gathering MNIST-sized rows.
-        x.take(idx, axis=0, out=xb, mode="clip")
-        tb = t[idx]
-        wb = None if w is None else w[idx]
-        if callbacks:
-            logs = {"size": len(idx), "weight_sum": len(idx) if wb is None else float(wb.sum())}
-            for callback in callbacks:
-                callback.on_batch_begin(batch, logs)
-        loss = model._loss(xb, tb, train=True, sample_weight=wb)
-        first_loss = history.batch_loss[0] if history.batch_loss else loss
-        if not math.isfinite(loss) or loss > EXPLOSION_FACTOR * max(first_loss, 1.0):
-            _diverged(model, optimizer, history, epoch, batch, loss, backup)
-        model.backward(input_grad=False)
-        optimizer.update(model.params, model.grads)
-        history.batch_loss.append(loss)
-        total_loss += loss * len(idx)
-        correct += int(np.count_nonzero(model.last_scores.argmax(axis=1) == tb))
-        reporter.batch(epoch, loss)
-        for callback in callbacks:
-            callback.on_batch_end(batch, {"loss": loss, "size": len(idx)})
-    val_loss = val_accuracy = None
-    if x_val is not None:
-        val_loss, val_accuracy = evaluate(model, x_val, t_val)
-    history.append(loss=total_loss / n, accuracy=correct / n, val_loss=val_loss, val_accuracy=val_accuracy,
-                   lr=optimizer.lr, epoch_time=time.perf_counter() - started)
-    training_state["rng"] = rng.bit_generator.state
-    logs = _latest(history)
-    for callback in callbacks:
-        callback.on_epoch_end(epoch, logs)
-    reporter.epoch(epoch, history)
-
-
-def _diverged(model, optimizer, history, epoch, batch, loss, backup):
-    """Stop with a message that says where and what to try; keep finite weights in the model."""
-    if not all(np.isfinite(value).all() for value in model.params.values()):
-        model.set_weights(backup)
-        kept = f"the weights from the start of epoch {epoch} were restored"
-    else:
-        kept = "the weights are finite and were kept"
-    last = next((b for b in reversed(history.batch_loss) if np.isfinite(b)), None)
-    what = f"became {loss}" if not np.isfinite(loss) else \
-        f"exploded to {loss:.4g}, over {EXPLOSION_FACTOR:g} times the first batch's {history.batch_loss[0]:.4g}"
-    raise DivergenceError(
-        f"training diverged at epoch {epoch}, batch {batch + 1}: the loss {what} "
-        f"(last finite batch loss: {last}); {kept}. Likely cures: a lower learning rate "
-        f"(lr is {optimizer.lr}), inputs scaled to [0, 1] or standardized, or gradient clipping.",
-        history)
-
-
-def _latest(history):
-    """The last epoch's values as a dict (empty before the first epoch)."""
-    if not history.epochs:
-        return {}
-    return {key: getattr(history, key)[-1] for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr")}
+def split_validation(x, t, sample_weight, fraction, rng):
+    """(x, t, sample_weight) to train on and (x_val, t_val) to validate on: `fraction` of the samples
+    held out, stratified by class; the validation samples are weighted equally."""
+    check_number(fraction, "validation_fraction", low=0, high=1, low_open=True, high_open=True)
+    train, val = stratified_split(t, fraction, rng, name="validation_fraction")
+    w = None if sample_weight is None else np.asarray(sample_weight)[train]
+    return x[train], t[train], w, (x[val], t[val])
 
 
 def _format(epoch, epochs, history):
