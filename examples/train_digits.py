@@ -7,7 +7,7 @@ import argparse
 from framework.datasets import load_digits
 from framework.network import MLP
 from framework.optimizers import Adam
-from framework.plot import terminal_curve
+from framework.terminal import terminal_curve
 from framework.training import fit
 
 

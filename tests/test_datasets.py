@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from framework import datasets
-from framework.datasets import load_digits, stratified_split
+from framework.datasets import load_digits
 
 
 def test_load_digits_shapes_dtypes_and_ranges():
@@ -37,27 +37,6 @@ def test_digits_cache_is_written_and_read(tmp_path, monkeypatch):
     second = load_digits()
     np.testing.assert_array_equal(first[0][0], second[0][0])
     assert datasets.data_home() == tmp_path
-
-
-@pytest.mark.parametrize("test_size", [0.2, 0.25, 0.5, 37])
-def test_stratified_split_keeps_class_shares_like_scikit_learn(test_size):
-    model_selection = pytest.importorskip("sklearn.model_selection")
-    t = np.repeat(np.arange(5), [50, 30, 20, 7, 3])
-    train, test = stratified_split(t, test_size, seed=0)
-    assert len(np.intersect1d(train, test)) == 0 and len(train) + len(test) == len(t)
-    _, sk_test = model_selection.train_test_split(np.arange(len(t)), test_size=test_size, stratify=t,
-                                                  random_state=0)
-    assert len(test) == len(sk_test)
-    ours, theirs = np.bincount(t[test], minlength=5), np.bincount(t[sk_test], minlength=5)
-    assert np.abs(ours - theirs).max() <= 1  # same shares up to rounding
-    np.testing.assert_allclose(ours / len(test), np.bincount(t) / len(t), atol=1 / len(test) + 1e-12)
-
-
-def test_stratified_split_errors():
-    with pytest.raises(ValueError, match="test_size must be > 0"):
-        stratified_split(np.arange(10) % 2, 0.0)
-    with pytest.raises(ValueError, match="at least one sample per class"):
-        stratified_split(np.arange(10), 0.2)
 
 
 LOADERS = ["load_iris", "load_wine", "load_breast_cancer", "make_moons", "make_circles", "make_spiral"]

@@ -33,11 +33,6 @@ class BrokenAffine(Affine):
         return dx
 
 
-@pytest.fixture
-def rng():
-    return np.random.default_rng(0)
-
-
 def test_gradient_check_flags_broken_layers(rng):
     x = rng.normal(size=(4, 3))
     report = gradient_check(BrokenSigmoid(), x)
