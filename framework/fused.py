@@ -7,6 +7,7 @@ same dtype in the same order, without fast-math. It is used only for large param
 FRAMEWORK_NO_NUMBA=1 in the environment, the NumPy rules run and nothing else changes.
 numba comes with the `fast` extra: pip install -e ".[fast]".
 """
+import math
 import os
 
 
@@ -30,8 +31,6 @@ def _adam_kernel():
 
 
 def _compile_adam(numba):
-    import math
-
     # error_model="numpy": no per-element zero-division checks, so the loop is vectorized.
     @numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
     def adam(param, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, eps, step):
