@@ -102,7 +102,9 @@ class EarlyStopping(Callback):
 
     With restore_best_weights, the model ends with the weights (and batchnorm statistics) of its
     best epoch however training ends: stopped early, epochs exhausted, Ctrl-C or divergence.
-    The best epoch is recorded in `history.best_epoch`.
+    The best epoch is recorded in `history.best_epoch`. The best weights also go into the run's
+    training_state, so a ModelCheckpoint file keeps them beside the last epoch's weights: the file
+    stays resumable, and a resumed run ends with the same best weights as one that never stopped.
     """
 
     def __init__(self, monitor="val_loss", patience=10, min_delta=0.0, restore_best_weights=True):
@@ -114,12 +116,21 @@ class EarlyStopping(Callback):
     def on_train_begin(self, logs):
         self.tracker, self.best_state = Monitor(self.monitor, self.min_delta), None
         self.tracker.catch_up(self.history)
+        # A resumed run: the checkpoint kept the best epoch's weights (ModelCheckpoint saves training_state).
+        best = (self.training_state or {}).get("best")
+        if self.restore_best_weights and best is not None and best["epoch"] == self.tracker.best_epoch:
+            self.best_state = best["weights"]
 
     def on_epoch_end(self, epoch, logs):
-        if self.tracker.update(epoch, logs) and self.restore_best_weights:
-            self.best_state = self.model.get_weights()
+        if self.tracker.update(epoch, logs):
+            self.history.best_epoch = epoch
+            if self.restore_best_weights:
+                self.best_state = self.model.get_weights()
+                if self.training_state is not None:  # so that a checkpoint of this epoch keeps them
+                    self.training_state["best"] = {"epoch": epoch, "weights": self.best_state}
         if self.tracker.wait >= self.patience:
             self.stop_training = True
+            self.history.stopped_epoch = epoch
 
     def on_train_end(self, logs):
         if self.tracker.best_epoch is None:
@@ -147,6 +158,8 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, logs):
         self.tracker = Monitor(self.monitor, self.min_delta)
+        if self.save_best_only:
+            self.tracker.catch_up(self.history)  # a resumed run saves only what beats its earlier epochs
 
     def on_epoch_end(self, epoch, logs):
         if self.save_best_only and not self.tracker.update(epoch, logs):

@@ -149,9 +149,6 @@ def train(args):
     history = fit(model, optimizer, x_train, t_train, epochs=args.epochs, batch_size=settings["batch_size"],
                   validation_fraction=settings["validation_fraction"], seed=settings["seed"],
                   progress=args.progress, callbacks=run_callbacks, resume_from=checkpoint)
-    if args.checkpoint and history.best_epoch and history.best_epoch != history.epochs:
-        # Early stopping put the best epoch's weights back: the saved model should be that one.
-        io.save(model, args.checkpoint, optimizer=optimizer, history=history, metadata=metadata)
     test_loss, test_accuracy = evaluate(model, x_test, t_test)
     print(terminal_curve({"train": history.loss, "validation": history.val_loss}))
     if args.history:
@@ -174,6 +171,8 @@ def evaluate_command(args):
 
 
     checkpoint = io.load_checkpoint(args.model)
+    if checkpoint.best_weights is not None:  # early stopping: judge the weights it chose
+        checkpoint.model.set_weights(checkpoint.best_weights)
     settings = checkpoint.metadata.get("run")
     if not settings:
         raise ValueError(f"{args.model} does not say which data it was trained on; "

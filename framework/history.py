@@ -3,6 +3,8 @@ import csv
 import io
 import json
 
+import numpy as np
+
 from .fileio import atomic_write_text
 
 EPOCH_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy", "lr", "epoch_time")
@@ -56,12 +58,47 @@ class History:
 
     @classmethod
     def from_dict(cls, data):
+        """A History from `as_dict()` output; every entry is checked (lists of numbers, one length)."""
+        if not isinstance(data, dict):
+            raise TypeError(f"history must be a dict of lists, got {type(data).__name__}")
+        unknown = set(data) - set(EPOCH_KEYS) - {"batch_loss", "best_epoch", "stopped_epoch"}
+        if unknown:
+            raise ValueError(f"history has unknown entries {sorted(unknown)}; expected {', '.join(EPOCH_KEYS)}, "
+                             "batch_loss, best_epoch, stopped_epoch")
         history = cls()
         for key in EPOCH_KEYS + ("batch_loss",):
-            setattr(history, key, list(data.get(key, [])))
-        history.best_epoch = data.get("best_epoch")
-        history.stopped_epoch = data.get("stopped_epoch")
+            values = data.get(key, [])
+            optional = key in ("val_loss", "val_accuracy")
+            if not isinstance(values, list) or not all(
+                    (v is None and optional) or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                    for v in values):
+                raise TypeError(f"history[{key!r}] must be a list of numbers{' or None' if optional else ''}, "
+                                f"got {_short(values)}")
+            setattr(history, key, list(values))
+        lengths = {key: len(getattr(history, key)) for key in EPOCH_KEYS}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"history's per-epoch lists must have one length, got {lengths}")
+        for key in ("best_epoch", "stopped_epoch"):
+            value = data.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or not 1 <= value <= history.epochs):
+                raise ValueError(f"history[{key!r}] must be None or an epoch in [1, {history.epochs}], got {value!r}")
+            setattr(history, key, value)
         return history
+
+    def to_arrays(self):
+        """The history as float64 arrays {key: (epochs,) or (batches,)}, None stored as NaN (for .npz files)."""
+        arrays = {key: np.array([np.nan if v is None else v for v in getattr(self, key)], dtype=np.float64)
+                  for key in EPOCH_KEYS}
+        arrays["batch_loss"] = np.array(self.batch_loss, dtype=np.float64)
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays, best_epoch=None, stopped_epoch=None):
+        """The inverse of `to_arrays` (NaN in val_loss/val_accuracy becomes None again)."""
+        data = {key: [None if np.isnan(v) and key in ("val_loss", "val_accuracy") else float(v)
+                      for v in np.asarray(arrays[key], dtype=np.float64)] for key in EPOCH_KEYS + ("batch_loss",)}
+        return cls.from_dict({**data, "best_epoch": best_epoch, "stopped_epoch": stopped_epoch})
 
     def to_csv(self, path):
         """One row per epoch: epoch, loss, accuracy, val_loss, val_accuracy, lr, epoch_time."""
@@ -85,3 +122,8 @@ class History:
     def __repr__(self):
         last = f", last loss {self.loss[-1]:.4f}" if self.loss else ""
         return f"History({self.epochs} epochs{last})"
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

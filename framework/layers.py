@@ -8,7 +8,7 @@ Each layer also describes itself: `formula` (what `framework.trace` prints) and 
 import numpy as np
 
 from .functions import sigmoid
-from .validation import as_labels, check_number
+from .validation import as_labels, check_allocation, check_number
 
 
 _CONSTANTS = {}  # small read-only arrays that every batch of one size needs
@@ -119,8 +119,12 @@ class Affine(Layer):
 
     @classmethod
     def from_config(cls, config, dtype):
-        d, m = config["shape"]
-        return cls(np.zeros((d, m), dtype), np.zeros(m, dtype))
+        shape = config.get("shape")
+        if set(config) != {"shape"} or not isinstance(shape, list) or len(shape) != 2 or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape):
+            raise ValueError(f"Affine needs {{'shape': [D, M]}} with D, M >= 1, got {config!r}")
+        check_allocation(2 * shape[0] * shape[1], dtype, f"Affine {shape[0]} -> {shape[1]} (weights and gradients)")
+        return cls(np.zeros(shape, dtype), np.zeros(shape[1], dtype))
 
     def __repr__(self):
         d, m = self.params["W"].shape
@@ -279,8 +283,9 @@ class BatchNormalization(Layer):
 
     @classmethod
     def from_config(cls, config, dtype):
-        size = config["size"]
-        return cls(np.ones(size, dtype), np.zeros(size, dtype), config["momentum"], config["eps"])
+        size = check_number(config.get("size"), "BatchNormalization size", low=1, integer=True)
+        check_allocation(6 * size, dtype, f"BatchNormalization({size})")
+        return cls(np.ones(size, dtype), np.zeros(size, dtype), config.get("momentum", 0.9), config.get("eps", 1e-5))
 
     def __repr__(self):
         return f"BatchNormalization({self.params['gamma'].shape[0]}, momentum={self.momentum}, eps={self.eps})"

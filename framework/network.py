@@ -10,7 +10,8 @@ import numpy as np
 from . import functions
 from .flat import FlatParameters
 from .layers import Affine, BatchNormalization, Dropout, Identity, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
-from .validation import as_array, as_labels, check_bool, check_choice, check_dtype, check_number, check_sample_weight
+from .validation import (as_array, as_labels, check_allocation, check_bool, check_choice, check_dtype, check_number,
+                         check_sample_weight, check_seed)
 
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "identity": Identity}
 
@@ -353,7 +354,14 @@ class MLP(Sequential):
         else:
             check_number(weight_init, "weight_init", low=0, low_open=True)
         check_number(dropout, "dropout", low=0, high=1, high_open=True)
+        check_bool(batchnorm, "batchnorm")
+        check_seed(seed)
         dtype = check_dtype(dtype)
+        sizes = [input_size] + hidden_sizes + [output_size]
+        weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        network = "-".join(map(str, sizes))
+        # The weights, their initial draws and their gradients live at once while the MLP is built.
+        check_allocation(3 * weights, dtype, f"MLP {network} ({weights:,} weights, three copies while it is built)")
         self._arguments = dict(input_size=int(input_size), hidden_sizes=[int(s) for s in hidden_sizes],
                                output_size=int(output_size), activation=activation,
                                weight_init=weight_init if isinstance(weight_init, str) else float(weight_init),
@@ -362,7 +370,6 @@ class MLP(Sequential):
                                seed=int(seed) if isinstance(seed, (int, np.integer)) else None,
                                dtype=np.dtype(dtype).name)
         self.rng = np.random.default_rng(seed)
-        sizes = [input_size] + hidden_sizes + [output_size]
         layers = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(Affine(self._init_weight(fan_in, fan_out, weight_init, dtype), np.zeros(fan_out, dtype)))

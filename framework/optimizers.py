@@ -31,6 +31,8 @@ class Optimizer:
 
     #: names of the per-key state dicts, e.g. ("v",) for Momentum; saved and loaded with checkpoints.
     state_names = ()
+    #: those of them that are sums of squares, never negative (a checkpoint with a negative one is damaged).
+    squared_state_names = ()
 
     def __init__(self, lr, clip_norm=None):
         self.lr = check_number(lr, "lr", low=0, low_open=True)
@@ -166,6 +168,7 @@ class AdaGrad(Optimizer):
     """
 
     state_names = ("h",)
+    squared_state_names = ("h",)
 
     def __init__(self, lr=1e-2, eps=1e-10, clip_norm=None):
         super().__init__(lr, clip_norm)
@@ -183,6 +186,7 @@ class RMSprop(Optimizer):
     """
 
     state_names = ("h",)
+    squared_state_names = ("h",)
 
     def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, clip_norm=None):
         super().__init__(lr, clip_norm)
@@ -207,6 +211,7 @@ class Adam(Optimizer):
     """
 
     state_names = ("m", "v")
+    squared_state_names = ("v",)
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, clip_norm=None):
         super().__init__(lr, clip_norm)

@@ -3,6 +3,7 @@
 Every error names the argument, what was expected and what was received.
 """
 import numbers
+import os
 
 import numpy as np
 
@@ -144,3 +145,31 @@ def check_sample_weight(sample_weight, n_samples, dtype, name="sample_weight"):
     if not w.sum() > 0:
         raise ValueError(f"{name} must not be all zero")
     return w
+
+
+def check_seed(seed, name="seed"):
+    """A seed for numpy.random.default_rng: None, an integer >= 0, or a numpy Generator / SeedSequence."""
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be None, an integer >= 0 or a numpy Generator, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {seed!r}")
+    return int(seed)
+
+
+def memory_bytes():
+    """The machine's physical memory in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_allocation(numbers_needed, dtype, what):
+    """Refuse, before allocating, `numbers_needed` numbers of `dtype` that could not fit in memory."""
+    needed = int(numbers_needed) * np.dtype(dtype).itemsize
+    available = memory_bytes()
+    if available is not None and needed > available:
+        raise ValueError(f"{what} needs {needed / 2 ** 30:,.1f} GiB ({int(numbers_needed):,} {np.dtype(dtype).name} "
+                         f"numbers), more than this machine's {available / 2 ** 30:,.1f} GiB of memory")

@@ -102,3 +102,38 @@ def test_reduce_on_plateau_divides_by_five_after_patience():
         lrs.append(optimizer.lr)
     # epochs 3 and 4 fail to improve by 1e-4 -> /5; epoch 5 improves; 6 and 7 fail -> /5; 8 fails once
     assert lrs == pytest.approx([1.0, 1.0, 1.0, 0.2, 0.2, 0.2, 0.04, 0.04])
+
+
+def _early_stopping_run(data, path, epochs, resume=False):
+    x, t, x_val, t_val = data
+    model, optimizer = MLP(20, [100], 2, dropout=0.1, seed=0), Adam(lr=0.01)
+    history = fit(model, optimizer, x, t, epochs=epochs, batch_size=20, validation_data=(x_val, t_val), seed=3,
+                  callbacks=[EarlyStopping(patience=4), ModelCheckpoint(path)], progress=0,
+                  resume_from=path if resume else None)
+    return model, history
+
+
+def _without_times(history):
+    return {k: v for k, v in history.as_dict().items() if k != "epoch_time"}
+
+
+@pytest.mark.parametrize("stop_after", ["the best epoch", "the first worse epoch"])
+def test_an_interrupted_early_stopping_run_resumes_to_the_same_weights_and_history(tmp_path, overfitting_data,
+                                                                                      stop_after):
+    model, history = _early_stopping_run(overfitting_data, tmp_path / "straight.npz", 200)
+    best = history.best_epoch
+    assert best < history.epochs < 200  # it stopped early, after the best epoch
+    interrupted_at = best if stop_after == "the best epoch" else best + 1
+    path = tmp_path / "part.npz"
+    _, part = _early_stopping_run(overfitting_data, path, interrupted_at)
+    checkpoint = load_checkpoint(path)
+    assert checkpoint.epoch == interrupted_at and checkpoint.training_state["best"]["epoch"] == best
+    resumed_model, resumed = _early_stopping_run(overfitting_data, path, 200, resume=True)
+    assert _without_times(resumed) == _without_times(history)
+    for key, value in model.params.items():  # the best epoch's weights, restored at the end of both runs
+        np.testing.assert_array_equal(resumed_model.params[key], value, err_msg=key)
+    # The file stays resumable, holds the last epoch's weights, and the best ones beside them.
+    final = load_checkpoint(path)
+    assert final.epoch == history.epochs and final.training_state["best"]["epoch"] == best
+    from framework.io import load
+    np.testing.assert_array_equal(load(path).params["W1"], model.params["W1"])

@@ -130,3 +130,29 @@ def test_cli_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, capsys):
     for key in a.model.params:
         np.testing.assert_array_equal(a.model.params[key], b.model.params[key])
     assert a.history.loss == b.history.loss and a.history.lr == b.history.lr
+
+
+def test_an_interrupted_early_stopping_run_resumes_from_the_command_line(tmp_path, capsys):
+    import numpy as np
+
+    from framework.io import load, load_checkpoint
+    flags = ["--progress", "0", "--early-stopping", "--patience", "2", "--lr", "0.03", "--dropout", "0.1"]
+    straight = tmp_path / "straight.npz"
+    assert main(["train", "--epochs", "40", "--checkpoint", str(straight)] + flags) == 0
+    full = load_checkpoint(straight)
+    best = full.history.best_epoch
+    assert best < full.epoch < 40
+    part = tmp_path / "part.npz"  # stopped (as if by Ctrl-C) one epoch after the best one
+    assert main(["train", "--epochs", str(best + 1), "--checkpoint", str(part)] + flags) == 0
+    assert main(["train", "--epochs", "40", "--resume", str(part), "--checkpoint", str(part)] + flags) == 0
+    resumed = load_checkpoint(part)
+    assert resumed.history.loss == full.history.loss and resumed.history.val_loss == full.history.val_loss
+    assert resumed.history.best_epoch == best and resumed.epoch == full.epoch
+    for key, value in full.model.params.items():
+        np.testing.assert_array_equal(resumed.model.params[key], value, err_msg=key)
+    np.testing.assert_array_equal(load(part).params["W1"], load(straight).params["W1"])
+    capsys.readouterr()
+    assert main(["evaluate", str(part)]) == 0
+    resumed_report = capsys.readouterr().out.split("\n", 1)[1]  # the first line names the file
+    assert main(["evaluate", str(straight)]) == 0
+    assert capsys.readouterr().out.split("\n", 1)[1] == resumed_report
