@@ -12,7 +12,7 @@ import numpy as np
 from .fileio import atomic_path
 from .functions import one_hot as to_one_hot
 from .preprocessing import standardize, stratified_split  # noqa: F401  (part of this module's API too)
-from .validation import check_dtype, check_number
+from .validation import check_dtype, check_number, check_seed
 
 
 def data_home():
@@ -120,7 +120,7 @@ def make_moons(n_samples=400, noise=0.1, test_size=0.2, one_hot=False, seed=0, d
     """Two interleaving half circles in 2-D (as scikit-learn's make_moons), Gaussian noise added."""
     check_number(n_samples, "n_samples", low=4, integer=True)
     check_number(noise, "noise", low=0)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     n_out = n_samples // 2
     angles = np.concatenate([np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_samples - n_out)])
     labels = np.r_[np.zeros(n_out, np.int64), np.ones(n_samples - n_out, np.int64)]
@@ -134,7 +134,7 @@ def make_circles(n_samples=400, noise=0.05, factor=0.5, test_size=0.2, one_hot=F
     check_number(n_samples, "n_samples", low=4, integer=True)
     check_number(noise, "noise", low=0)
     check_number(factor, "factor", low=0, high=1, low_open=True, high_open=True)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     n_out = n_samples // 2
     angles = rng.uniform(0, 2 * np.pi, size=n_samples)
     labels = np.r_[np.zeros(n_out, np.int64), np.ones(n_samples - n_out, np.int64)]
@@ -148,7 +148,7 @@ def make_spiral(n_samples=300, classes=3, noise=0.2, test_size=0.2, one_hot=Fals
     check_number(n_samples, "n_samples", low=2 * classes, integer=True)
     check_number(classes, "classes", low=2, integer=True)
     check_number(noise, "noise", low=0)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     labels = np.arange(n_samples) % classes
     radius = np.linspace(0.05, 1, n_samples)[rng.permutation(n_samples)]
     angle = labels * 2 * np.pi / classes + radius * 4 + rng.normal(scale=noise, size=n_samples)

@@ -77,11 +77,21 @@ def parameter_groups(params, grads):
     if flat_params is not None and flat_grads is not None and (
             flat_params.signature is flat_grads.signature or flat_params.signature == flat_grads.signature):
         return [(flat_params, flat_params.buffer, flat_grads.buffer)]
+    if not hasattr(params, "items") or not hasattr(grads, "get"):
+        raise TypeError(f"params and grads must be dicts of arrays with the same keys, got "
+                        f"{type(params).__name__} and {type(grads).__name__}")
     groups = []
     for key, param in params.items():
-        grad = grads.get(key) if hasattr(grads, "get") else None
+        if not isinstance(param, np.ndarray) or param.dtype.kind != "f":
+            what = f"dtype {param.dtype}" if isinstance(param, np.ndarray) else type(param).__name__
+            raise TypeError(f"params[{key!r}] must be a float numpy array (updated in place) or a Python "
+                            f"number, got {what}")
+        grad = grads.get(key)
         if grad is None or np.shape(grad) != np.shape(param):
             raise ValueError(f"grads[{key!r}] must have shape {np.shape(param)}, "
                              f"got {'nothing' if grad is None else np.shape(grad)}")
+        grad = np.asarray(grad)
+        if grad.dtype.kind not in "biuf":
+            raise TypeError(f"grads[{key!r}] must hold numbers, got dtype {grad.dtype}")
         groups.append((key, param, grad))
     return groups

@@ -5,38 +5,39 @@ one-hot rows (N, C). Every function keeps the float dtype it is given.
 """
 import numpy as np
 
-from .validation import as_array, as_labels
+from .validation import as_array, as_labels, check_dtype, check_number
 
 
 def sigmoid(x):
-    """sigmoid(x) = 1 / (1 + exp(-x)), computed as (1 + tanh(x / 2)) / 2 so it never overflows."""
-    x = np.asarray(x)
+    """sigmoid(x) = 1 / (1 + exp(-x)), computed as (1 + tanh(x / 2)) / 2 so it never overflows.
+
+    x: a number or an array of any shape; +-inf give 1 and 0, NaN is refused.
+    """
+    x = as_array(x, "x", finite=False)
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
 def relu(x):
-    """relu(x) = max(0, x), element-wise."""
-    return np.maximum(x, 0)
+    """relu(x) = max(0, x), element-wise; -inf gives 0 (+0.0, never -0.0), NaN is refused."""
+    x = as_array(x, "x", finite=False)
+    return np.maximum(x, 0) + x.dtype.type(0)  # adding +0 turns max(-0.0, 0) = -0.0 into +0.0
 
 
 def softmax(x):
     """softmax(x)_k = exp(x_k - max(x)) / sum_j exp(x_j - max(x)) over the last axis.
 
     Subtracting the row maximum changes nothing mathematically and keeps exp from overflowing,
-    so scores of 1000 or 1e4 still give finite probabilities summing to 1.
+    so any finite scores (1000, 1e300, float32's 3e38) give finite probabilities summing to 1, in
+    the scores' dtype. Non-finite scores are refused: inf - inf has no meaning.
     """
-    x = np.asarray(x)
-    if x.dtype.kind != "f":
-        x = x.astype(np.float64)
+    x = as_array(x, "x")
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
 def log_softmax(x):
-    """log_softmax(x)_k = x_k - max(x) - log(sum_j exp(x_j - max(x))) over the last axis."""
-    x = np.asarray(x)
-    if x.dtype.kind != "f":
-        x = x.astype(np.float64)
+    """log_softmax(x)_k = x_k - max(x) - log(sum_j exp(x_j - max(x))) over the last axis (finite x only)."""
+    x = as_array(x, "x")
     shifted = x - x.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
@@ -44,12 +45,17 @@ def log_softmax(x):
 def one_hot(labels, num_classes=None, dtype=np.float64):
     """One-hot rows (N, num_classes) from integer labels (N,); num_classes defaults to max + 1."""
     labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D class labels of shape (N,), got shape {labels.shape}")
     if num_classes is None:
         if labels.size == 0:
             raise ValueError("labels must not be empty when num_classes is not given")
-        num_classes = int(np.max(labels)) + 1
-    labels = as_labels(labels.reshape(-1), labels.size, num_classes, name="labels")
-    out = np.zeros((labels.size, num_classes), dtype=dtype)
+        if labels.dtype.kind not in "biuf":
+            raise TypeError(f"labels must be integer class labels, got dtype {labels.dtype}")
+        num_classes = int(np.max(labels)) + 1 if np.max(labels) >= 0 else 1
+    check_number(num_classes, "num_classes", low=1, integer=True)
+    labels = as_labels(labels, labels.size, num_classes, name="labels")
+    out = np.zeros((labels.size, num_classes), dtype=check_dtype(dtype))
     out[np.arange(labels.size), labels] = 1
     return out
 
@@ -66,45 +72,59 @@ def _batch(y, t, y_name):
     return y, labels
 
 
-def cross_entropy(y, t):
+def cross_entropy(y, t, delta=1e-10):
     """Cross-entropy error of probabilities y against targets t, the book's function exactly.
 
-    E = -sum_n log(y[n, t_n] + 1e-10) / N, returned as a Python float.
+    E = -sum_n log(y[n, t_n] + delta) / N, returned as a Python float.
     `y` holds probabilities, (N, C) or one sample (C,); `t` holds labels (N,) or one-hot rows
-    (N, C), which become labels by argmax. The 1e-10 guards log(0); it is the source material's
-    constant (the book's printed code uses 1e-7). For scores rather than probabilities use
-    `softmax_cross_entropy`, which never needs the constant.
+    (N, C), which become labels by argmax. delta guards log(0): 1e-10 is our specification's
+    constant; the book (its printed code and its repository) uses 1e-7, so `delta=1e-7` gives the
+    book's printed values. For scores rather than probabilities use `softmax_cross_entropy`, which
+    never needs the constant.
     """
+    check_number(delta, "delta", low=0)
     y, labels = _batch(y, t, "y")
     if y.min() < 0 or y.max() > 1:
         raise ValueError(f"y must hold probabilities in [0, 1], got values in [{y.min()}, {y.max()}]; "
                          "for raw scores use softmax_cross_entropy(x, t)")
     n = y.shape[0]
-    return float(-np.sum(np.log(y[np.arange(n), labels] + 1e-10)) / n)
+    return float(-np.sum(np.log(y[np.arange(n), labels] + delta)) / n)
 
 
 def softmax_cross_entropy(x, t):
     """Mean cross-entropy of softmax(x) against t, fused through log_softmax: -mean_n log_softmax(x)[n, t_n].
 
-    Finite for any finite scores `x` (N, C) or (C,). Equals cross_entropy(softmax(x), t) wherever the
-    true-class probability is well above 1e-10; below that the book's version is capped at
-    -log(1e-10) = 23.03 while this one keeps growing, so its gradient never vanishes.
+    Equals cross_entropy(softmax(x), t) wherever the true-class probability is well above 1e-10;
+    below that the book's version is capped at -log(1e-10) = 23.03 while this one keeps growing, so
+    its gradient never vanishes. Computed in float64, so float32 scores up to 3.4e38 give a finite
+    loss; a loss beyond float64's range (scores apart by more than 1.8e308) is refused.
     """
     x, labels = _batch(x, t, "x")
     n = x.shape[0]
-    return float(-np.sum(log_softmax(x)[np.arange(n), labels]) / n)
+    with np.errstate(over="ignore"):
+        loss = -np.sum(log_softmax(x.astype(np.float64, copy=False))[np.arange(n), labels]) / n
+    if not np.isfinite(loss):
+        raise ValueError(f"the loss overflows float64: the scores x span {x.min():.3g} to {x.max():.3g}, "
+                         "so the true class's log-probability is below -1.8e308")
+    return float(loss)
 
 
 def numerical_gradient(f, x, h=1e-4):
     """Central differences, as the book: df/dx_i = (f(x + h e_i) - f(x - h e_i)) / (2h), h = 1e-4.
 
     `f` is called with `x` itself after changing one entry in place (the entry is restored), so
-    `f` may ignore its argument and read shared arrays, as the book's networks do.
-    Returns an array shaped and typed like `x`. Use float64: in float32, h = 1e-4 loses most digits.
+    `f` may ignore its argument and read shared arrays, as the book's networks do; it must return
+    a number. Returns an array shaped and typed like `x`. Use float64: in float32, h = 1e-4 loses
+    most digits.
     """
+    if not callable(f):
+        raise TypeError(f"f must be a function of x returning a number (the loss), got {f!r}")
+    check_number(h, "h", low=0, low_open=True)
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
         raise TypeError(f"x must be a float numpy array that f reads, got {type(x).__name__}"
                         + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else ""))
+    if x.size == 0:
+        raise ValueError(f"x must not be empty, got shape {x.shape}")
     grad = np.zeros_like(x)
     flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)
     if not np.shares_memory(flat_x, x):
@@ -112,9 +132,19 @@ def numerical_gradient(f, x, h=1e-4):
     for i in range(flat_x.size):
         original = flat_x[i]
         flat_x[i] = original + h
-        f_plus = f(x)
+        f_plus = _number(f(x))
         flat_x[i] = original - h
-        f_minus = f(x)
+        f_minus = _number(f(x))
         flat_x[i] = original
         flat_grad[i] = (f_plus - f_minus) / (2 * h)
     return grad
+
+
+def _number(value):
+    """f's value as a float; an array of more than one number is refused (f must return the loss)."""
+    if np.ndim(value) != 0:
+        raise TypeError(f"f must return a number (the loss), got an array of shape {np.shape(value)}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"f must return a number (the loss), got {value!r}") from None

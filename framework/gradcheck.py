@@ -9,6 +9,7 @@ quotient, too few to tell a right gradient from a slightly wrong one.
 import numpy as np
 
 from .functions import numerical_gradient
+from .validation import check_seed
 
 
 class GradientReport:
@@ -93,7 +94,7 @@ def _check_layer(layer, x, tolerance, atol, seed):
     params = getattr(layer, "params", {})
     _require_float64([("x", x)] + list(params.items()), "inputs and parameters")
     x = x.copy()  # the check moves entries of x; the caller's array stays as it was
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     state = layer.rng.bit_generator.state if hasattr(layer, "rng") else None  # the same dropout mask each time
 
     def loss(_):

@@ -8,7 +8,7 @@ Each layer also describes itself: `formula` (what `framework.trace` prints) and 
 import numpy as np
 
 from .functions import sigmoid
-from .validation import as_labels, check_allocation, check_number
+from .validation import as_labels, check_allocation, check_number, check_seed
 
 
 _CONSTANTS = {}  # small read-only arrays that every batch of one size needs
@@ -42,6 +42,8 @@ class Layer:
 
     #: (forward, backward) formulas, as `framework.trace` shows them.
     formula = ("?", "?")
+    #: features per sample the layer takes and gives; None where any width passes through.
+    input_size = output_size = None
 
     def __init__(self):
         self.params = {}
@@ -113,6 +115,14 @@ class Affine(Layer):
         # ones @ dout sums the rows with BLAS, several times faster than np.sum(axis=0).
         np.matmul(self.x.T, dout, out=self.grads["W"])
         np.dot(_ones(len(dout), dout.dtype), dout, out=self.grads["b"])
+
+    @property
+    def input_size(self):
+        return self.params["W"].shape[0]
+
+    @property
+    def output_size(self):
+        return self.params["W"].shape[1]
 
     def config(self):
         return {"shape": list(self.params["W"].shape)}
@@ -197,7 +207,7 @@ class Dropout(Layer):
         super().__init__()
         check_number(ratio, "ratio", low=0, high=1, high_open=True)
         self.ratio = ratio
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(check_seed(seed))
         self.scaled_mask = None
 
     def forward(self, x, train=True):
@@ -277,6 +287,12 @@ class BatchNormalization(Layer):
         dxn = self.params["gamma"] * dout
         dx = (dxn - dxn.mean(axis=0) - xn * (dxn * xn).mean(axis=0)) * self.inv_std
         return dx.reshape(self.x_shape)
+
+    @property
+    def input_size(self):
+        return self.params["gamma"].shape[0]
+
+    output_size = input_size
 
     def config(self):
         return {"size": int(self.params["gamma"].shape[0]), "momentum": self.momentum, "eps": self.eps}

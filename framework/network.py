@@ -146,13 +146,17 @@ class Sequential:
 
     @property
     def input_size(self):
-        first = next((layer for layer in self.layers if isinstance(layer, Affine)), None)
-        return None if first is None else first.params["W"].shape[0]
+        """Features per sample the first layer needs (its `input_size`), or None if it takes any."""
+        return getattr(self.layers[0], "input_size", None)
 
     @property
     def output_size(self):
-        last = next((layer for layer in reversed(self.layers) if isinstance(layer, Affine)), None)
-        return None if last is None else last.params["W"].shape[1]
+        """Scores per sample (classes): the `output_size` of the last layer that fixes one, else None."""
+        for layer in reversed(self.layers):
+            size = getattr(layer, "output_size", None)
+            if size is not None:
+                return size
+        return None
 
     @property
     def parameter_count(self):
@@ -160,19 +164,36 @@ class Sequential:
 
     # -- forward and backward -------------------------------------------------------------------
     def check_input(self, x):
-        """x as a finite array of the network's dtype, shape (N, D); raises a clear error otherwise."""
+        """x as a finite array of the network's dtype, shape (N, D); raises a clear error otherwise.
+
+        The feature count is the first layer's to decide (an Affine's D); a first layer that takes
+        any width (an activation, Dropout) leaves it to the layer after it.
+        """
         x = as_array(x, "x", dtype=self.dtype)
+        size = self.input_size
         if x.ndim < 2:
-            raise ValueError(f"x must be a batch of shape (N, {self.input_size}), got shape {x.shape}"
+            raise ValueError(f"x must be a batch of shape (N, {size or 'features'}), got shape {x.shape}"
                              + ("; for one sample use x.reshape(1, -1)" if x.ndim == 1 else ""))
         features = int(np.prod(x.shape[1:]))
-        if self.input_size is not None and features != self.input_size:
-            raise ValueError(f"x must have {self.input_size} features per sample, got shape {x.shape}")
+        if size is not None and features != size:
+            raise ValueError(f"x must have {size} features per sample, got shape {x.shape}")
         return x
 
     def predict(self, x, train=False):
-        """Scores (N, C) before softmax; x is (N, D), converted once to the network's dtype."""
-        return self.forward(self.check_input(x), train)
+        """Scores (N, C) before softmax; x is (N, D), converted once to the network's dtype.
+
+        Scores that are not finite (inputs so large that the network overflows) raise a ValueError
+        instead of turning into NaN probabilities or label 0.
+        """
+        x = self.check_input(x)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, as one error
+            scores = self.forward(x, train)
+        if not (np.isfinite(scores.min()) and np.isfinite(scores.max())):
+            rows = np.flatnonzero(~np.isfinite(scores).all(axis=1))
+            raise ValueError(f"the network's scores overflowed {np.dtype(self.dtype).name} for {len(rows)} of "
+                             f"{len(x)} rows (first: row {rows[0]}, whose largest input magnitude is "
+                             f"{np.abs(x[rows[0]]).max():.3g}); scale the inputs (to [0, 1] or standardized)")
+        return scores
 
     def forward(self, x, train=False):
         """The layers applied in order to a checked x (see check_input); no loss."""
@@ -248,7 +269,25 @@ class Sequential:
                 for name in ("params", "buffers")}
 
     def set_weights(self, weights):
-        """Copy arrays from get_weights() (or a part of it) back into the layers, in place."""
+        """Copy arrays from get_weights() (or a part of it) back into the layers, in place.
+
+        Every key, shape and value is checked before anything is copied: nothing changes on an error.
+        """
+        if not isinstance(weights, dict) or set(weights) - {"params", "buffers"}:
+            raise ValueError(f"weights must be a dict with 'params' and/or 'buffers' (as get_weights() "
+                             f"gives), got {sorted(weights) if isinstance(weights, dict) else type(weights).__name__}")
+        for name, arrays in weights.items():
+            view = getattr(self, name)
+            for key, value in arrays.items():
+                if key not in view:
+                    raise ValueError(f"weights[{name!r}] has no entry {key!r} in this network; "
+                                     f"it has {', '.join(view)}")
+                value = np.asarray(value)
+                if value.shape != view[key].shape:
+                    raise ValueError(f"weights[{name!r}][{key!r}] must have shape {view[key].shape}, "
+                                     f"got {value.shape}")
+                if value.dtype.kind not in "biuf" or not np.isfinite(value).all():
+                    raise ValueError(f"weights[{name!r}][{key!r}] must be finite numbers")
         for name, arrays in weights.items():
             view = getattr(self, name)
             for key, value in arrays.items():
@@ -290,6 +329,7 @@ class Sequential:
 
         The loss includes the weight-decay term, as `loss` does; memory stays bounded for big sets.
         """
+        check_number(batch_size, "batch_size", low=1, integer=True)
         x = self.check_input(x)
         labels = as_labels(t, len(x), self.output_size, name="t")
         total_loss, correct = 0.0, 0
@@ -305,9 +345,15 @@ class Sequential:
         return self.evaluate(x, t, batch_size)[1]
 
     # -- display --------------------------------------------------------------------------------
-    def summary(self, print_fn=print):
-        """Print each layer with its output shape and parameter count, and the totals."""
-        x = np.zeros((1, self.input_size), dtype=self.dtype)
+    def summary(self, print_fn=print, input_size=None):
+        """Print each layer with its output shape and parameter count, and the totals.
+
+        input_size: features per sample, needed only when the first layer does not fix it.
+        """
+        input_size = input_size or self.input_size
+        if input_size is None:
+            raise ValueError("summary needs input_size=...: the first layer takes inputs of any width")
+        x = np.zeros((1, input_size), dtype=self.dtype)
         rows = []
         for layer in self.layers:
             x = layer.forward(x, train=False)
@@ -320,7 +366,7 @@ class Sequential:
         for row in rows:
             print_fn(line.format(*row))
         print_fn("-" * (sum(widths) + 4))
-        print_fn(f"Total params: {self.parameter_count:,} (input {self.input_size}, dtype {np.dtype(self.dtype).name})")
+        print_fn(f"Total params: {self.parameter_count:,} (input {input_size}, dtype {np.dtype(self.dtype).name})")
 
     def __repr__(self):
         inner = ",\n".join(f"  {layer!r}" for layer in self.layers)

@@ -41,10 +41,25 @@ class Optimizer:
         for name in self.state_names:
             setattr(self, name, {})
         self._flat_state = {}  # state name -> (its dict, FlatParameters over it) for packed networks
+        self._number_arrays = {}  # key -> a 0-d array standing for a parameter given as a Python number
         self._scratch = {}  # (shape, dtype) -> a work array reused by every step
 
     def update(self, params, grads):
-        """One step for every key of params, in place."""
+        """One step for every key of params, in place.
+
+        Parameters are float arrays, updated in place; a plain Python number (the book's
+        optimizer_compare_naive.py keeps x and y as floats) is updated as a 0-d array and written
+        back into `params` as a float.
+        """
+        numbers = [key for key, value in params.items() if _is_number(value)] if type(params) is dict else []
+        if numbers:
+            arrays = {key: self._number_arrays.setdefault(key, np.zeros(())) for key in numbers}
+            for key in numbers:
+                arrays[key][...] = params[key]
+            self.update({**params, **arrays}, {**grads, **{k: np.float64(grads[k]) for k in numbers if k in grads}})
+            for key in numbers:
+                params[key] = float(arrays[key])
+            return
         groups = parameter_groups(params, grads)
         self.t += 1
         scale = 1.0 if self.clip_norm is None else self._clip_scale([grad for _, _, grad in groups])
@@ -105,6 +120,10 @@ class Optimizer:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items()
                          if not (k == "clip_norm" and v is None))
         return f"{type(self).__name__}({args})"
+
+
+def _is_number(value):
+    return isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
 
 
 class SGD(Optimizer):

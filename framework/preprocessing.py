@@ -1,7 +1,7 @@
 """Preparing data for training: a stratified train/test split and per-feature standardization."""
 import numpy as np
 
-from .validation import check_number, one_hot_to_labels
+from .validation import as_array, check_number, check_seed, one_hot_to_labels
 
 
 def stratified_split(t, test_size, seed=None, name="test_size"):
@@ -28,9 +28,9 @@ def stratified_split(t, test_size, seed=None, name="test_size"):
     if not 0 < n_test < n:
         raise ValueError(f"{name} must leave samples on both sides of the split of {n} samples, got {test_size!r}")
     if n_test < len(classes) or n - n_test < len(classes):
-        raise ValueError(f"{name}={test_size!r} gives {n_test} test samples for {len(classes)} classes; "
+        raise ValueError(f"{name}={test_size!r} holds out {n_test} of {n} samples for {len(classes)} classes; "
                          "each side of a stratified split needs at least one sample per class")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     exact = counts * n_test / n
     per_class = np.floor(exact).astype(int)
     remainder_order = np.argsort(-(exact - per_class), kind="stable")
@@ -49,6 +49,11 @@ def standardize(x_train, *others):
     A constant feature (like the digits' always-blank corner pixels) gets standard deviation 1,
     so it becomes 0 instead of NaN. Returns the scaled x_train followed by the scaled others.
     """
+    x_train = as_array(x_train, "x_train", ndim=2)
+    others = tuple(as_array(x, f"others[{i}]", dtype=x_train.dtype, ndim=2) for i, x in enumerate(others))
+    for i, x in enumerate(others):
+        if x.shape[1] != x_train.shape[1]:
+            raise ValueError(f"others[{i}] must have x_train's {x_train.shape[1]} features, got shape {x.shape}")
     mean = x_train.mean(axis=0)
     std = x_train.std(axis=0)
     std[std == 0] = 1

@@ -12,7 +12,7 @@ import numpy as np
 
 from .history import History
 from .preprocessing import stratified_split
-from .validation import as_labels, check_bool, check_number, check_sample_weight
+from .validation import as_labels, check_bool, check_number, check_sample_weight, check_seed
 
 
 #: A batch loss over this many times the run's first batch loss (or over this many units, if the
@@ -49,6 +49,7 @@ class Trainer:
 
     def __init__(self, model, optimizer, x, t, *, batch_size=100, sample_weight=None, validation_data=None,
                  rng=None, shuffle=True, callbacks=None, progress=0, history=None, training_state=None):
+        _check_parts(model, optimizer, callbacks)
         self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
         self.shuffle = check_bool(shuffle, "shuffle")
         if progress not in (None, 0, 1, 2, False, True):
@@ -63,7 +64,7 @@ class Trainer:
             x_val = model.check_input(validation_data[0])
             self.validation_data = (x_val, as_labels(validation_data[1], len(x_val), model.output_size,
                                                      name="validation_data[1]"))
-        self.rng = np.random.default_rng(rng)
+        self.rng = np.random.default_rng(check_seed(rng, "rng"))
         self.callbacks = list(callbacks or [])
         self.progress = progress
         self.history = History() if history is None else history
@@ -192,6 +193,30 @@ class Trainer:
         self.rng.bit_generator.state = checkpoint.training_state["rng"]
 
 
+#: What fit and Trainer use of a model (Sequential's docstring says what each does).
+MODEL_METHODS = ("check_input", "loss_and_scores", "backward", "evaluate", "get_weights", "set_weights")
+CALLBACK_HOOKS = ("set_context", "on_train_begin", "on_epoch_begin", "on_batch_begin", "on_batch_end",
+                  "on_epoch_end", "on_train_end")
+
+
+def _check_parts(model, optimizer, callbacks):
+    """A clear TypeError for a wrong object where a model, an optimizer or a list of callbacks belongs."""
+    missing = [name for name in MODEL_METHODS + ("params", "grads") if not hasattr(model, name)]
+    if isinstance(model, type) or missing:
+        raise TypeError(f"model must be a network such as MLP(...) or Sequential([...]), got {model!r}"
+                        + ("" if isinstance(model, type) else f" (it lacks {', '.join(missing)})"))
+    if isinstance(optimizer, type) or not callable(getattr(optimizer, "update", None)):
+        hint = f"; create one: {optimizer.__name__}(lr=...)" if isinstance(optimizer, type) else ""
+        raise TypeError(f"optimizer must be an optimizer instance such as Adam(lr=1e-3), got {optimizer!r}{hint}")
+    if callbacks is not None:
+        if not isinstance(callbacks, (list, tuple)):
+            raise TypeError(f"callbacks must be a list of callbacks, got {callbacks!r}; "
+                            "for one callback write callbacks=[...]")
+        for callback in callbacks:
+            if isinstance(callback, type) or not all(hasattr(callback, hook) for hook in CALLBACK_HOOKS):
+                raise TypeError(f"callbacks must hold Callback instances (framework.callbacks), got {callback!r}")
+
+
 def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=None,
         validation_fraction=0.0, seed=None, progress=None, callbacks=None, shuffle=True, resume_from=None,
         sample_weight=None):
@@ -216,6 +241,8 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     """
     check_number(epochs, "epochs", low=0, integer=True)
     check_number(validation_fraction, "validation_fraction", low=0, high=1, high_open=True)
+    _check_parts(model, optimizer, callbacks)
+    check_seed(seed)
     try:
         x = np.asarray(x)  # the Trainer checks the values: one pass over x, not two
     except ValueError:

@@ -21,10 +21,11 @@ def check_dtype(dtype, name="dtype"):
     return resolved
 
 
-def as_array(x, name, dtype=None, ndim=None):
+def as_array(x, name, dtype=None, ndim=None, finite=True):
     """Convert `x` to a finite, non-empty float array of `dtype` (or keep its float dtype).
 
-    Integer and boolean input is converted to `dtype` (float64 when no dtype is given).
+    Integer and boolean input is converted to `dtype` (float64 when no dtype is given). With
+    finite=False, +-inf are allowed and only NaN is refused.
     """
     if x is None or isinstance(x, (str, bytes, dict)):
         raise TypeError(f"{name} must be a numeric array, got {'None' if x is None else 'a ' + type(x).__name__}")
@@ -35,7 +36,16 @@ def as_array(x, name, dtype=None, ndim=None):
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
     if dtype is not None:
-        arr = arr.astype(dtype, copy=False)
+        source = arr
+        with np.errstate(over="ignore"):  # values beyond the dtype's range are reported below
+            arr = arr.astype(dtype, copy=False)
+        if source is not arr and arr.dtype.itemsize < source.dtype.itemsize and arr.size \
+                and not (np.isfinite(arr.min()) and np.isfinite(arr.max())) \
+                and np.isfinite(source.min()) and np.isfinite(source.max()):
+            largest = np.abs(source).max()
+            raise ValueError(f"{name} holds finite values beyond {np.dtype(dtype).name}'s range (largest magnitude "
+                             f"{largest:.3g}; {np.dtype(dtype).name} holds up to {np.finfo(dtype).max:.3g}); "
+                             f"scale the data, or use a float64 model")
     elif arr.dtype.kind != "f" or arr.dtype.type not in FLOAT_DTYPES:
         arr = arr.astype(np.float64)
     if ndim is not None and arr.ndim not in ((ndim,) if isinstance(ndim, int) else ndim):
@@ -43,9 +53,11 @@ def as_array(x, name, dtype=None, ndim=None):
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     # min and max carry any NaN or infinity and allocate nothing (isfinite would copy x as booleans).
-    if arr.dtype.kind == "f" and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
+    if finite and not (np.isfinite(arr.min()) and np.isfinite(arr.max())):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"{name} must be finite, got {bad} NaN or infinite value(s)")
+    if not finite and np.isnan(arr.min()):
+        raise ValueError(f"{name} must not hold NaN, got {int(np.count_nonzero(np.isnan(arr)))} NaN value(s)")
     return arr
 
 
@@ -61,8 +73,12 @@ def as_labels(t, n_samples, num_classes, name="t"):
     `t` is either labels of shape (N,) with integer values in [0, num_classes), or one-hot rows of
     shape (N, num_classes), which become labels by argmax after checking they are one-hot.
     """
-    if isinstance(t, (str, bytes)):
-        raise TypeError(f"{name} must be integer class labels or one-hot rows, got a {type(t).__name__}")
+    if num_classes is None:
+        raise ValueError(f"cannot check {name}: the model does not say how many classes it scores "
+                         "(none of its layers has an output_size, as an Affine layer does)")
+    if t is None or isinstance(t, (str, bytes)):
+        raise TypeError(f"{name} must be integer class labels or one-hot rows, got "
+                        f"{'None' if t is None else 'a ' + type(t).__name__}")
     t = np.asarray(t)
     if t.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be integer class labels or one-hot rows, got dtype {t.dtype}")
@@ -84,14 +100,17 @@ def as_labels(t, n_samples, num_classes, name="t"):
         fractional = t[t != np.round(t)]
         if fractional.size:
             raise ValueError(f"{name} must hold integer class labels, got non-integer value {fractional[0].item()!r}")
-    labels = t.astype(np.int64, copy=False)
-    # One reduction checks both ends: as unsigned, a negative label is larger than any class.
-    if labels.view(np.uint64).max() >= num_classes:
-        low, high = labels.min(), labels.max()
+    if t.dtype == np.int64:
+        # The common case in one reduction: as unsigned, a negative label is larger than any class.
+        in_range = t.view(np.uint64).max() < num_classes
+    else:  # compared in t's own dtype, so that 1e20 or a huge uint64 is reported as itself
+        in_range = t.min() >= 0 and t.max() < num_classes
+    if not in_range:
+        low, high = t.min().item(), t.max().item()
         bad = low if low < 0 else high
         hint = " (labels that start at 1? subtract 1)" if low >= 1 and high == num_classes else ""
-        raise ValueError(f"{name} must hold labels in [0, {num_classes - 1}], got {bad}{hint}")
-    return labels
+        raise ValueError(f"{name} must hold labels in [0, {num_classes - 1}], got {bad!r}{hint}")
+    return t.astype(np.int64, copy=False)
 
 
 def one_hot_to_labels(t, name):
