@@ -2,6 +2,7 @@
 import argparse
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -10,12 +11,36 @@ from .fileio import atomic_write_text
 from .gradcheck import gradient_check
 from .network import ACTIVATIONS, MLP
 from .optimizers import OPTIMIZERS
-from .plot import plot_history
+from .fileio import check_writable
+from .plot import image_format, plot_history
 from .terminal import terminal_curve
 from .training import evaluate, fit
+from .validation import check_number
 
 DATASETS = ("digits", "iris", "wine", "breast_cancer", "moons", "circles", "spiral", "mnist", "fashion")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
+
+
+def number(kind=float, low=None, high=None, low_open=False, high_open=False):
+    """An argparse type: a number (an int if kind is int) inside the bounds, or a one-line error."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        try:
+            check_number(value, "it", low, high, low_open, high_open, integer=kind is int)
+        except (TypeError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)[len("it "):]) from None
+        return value
+    parse.__name__ = "integer" if kind is int else "number"
+    return parse
+
+
+POSITIVE = number(int, low=1)
+FRACTION = number(float, low=0, high=1, high_open=True)
+SEED = number(int, low=0)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -33,32 +58,35 @@ def build_parser():
 
     train = commands.add_parser("train", help="train an MLP and report its test accuracy", formatter_class=defaults)
     train.add_argument("--dataset", default="digits", choices=DATASETS)
-    train.add_argument("--hidden", type=int, nargs="+", default=[100], metavar="SIZE",
+    train.add_argument("--hidden", type=POSITIVE, nargs="+", default=[100], metavar="SIZE",
                        help="hidden layer sizes, e.g. --hidden 256 128")
     train.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS))
     train.add_argument("--optimizer", default="adam", choices=tuple(OPTIMIZERS))
-    train.add_argument("--lr", type=float, default=3e-3, help="learning rate")
-    train.add_argument("--epochs", type=int, default=50, help="total epochs (a resumed run continues up to it)")
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--weight-decay", type=float, default=0.0, help="L2 strength lambda")
-    train.add_argument("--clip-norm", type=float, default=None, help="clip gradients to this global norm")
-    train.add_argument("--dropout", type=float, default=0.0, help="dropout ratio after each hidden layer")
+    train.add_argument("--lr", type=number(low=0, low_open=True), default=3e-3, help="learning rate")
+    train.add_argument("--epochs", type=number(int, low=0), default=50,
+                       help="total epochs (a resumed run continues up to it)")
+    train.add_argument("--batch-size", type=POSITIVE, default=32, help="samples per batch")
+    train.add_argument("--weight-decay", type=number(low=0), default=0.0, help="L2 strength lambda")
+    train.add_argument("--clip-norm", type=number(low=0, low_open=True), default=None,
+                       help="clip gradients to this global norm")
+    train.add_argument("--dropout", type=FRACTION, default=0.0, help="dropout ratio after each hidden layer")
     train.add_argument("--batchnorm", action="store_true", help="batch normalization after each hidden Affine")
-    train.add_argument("--validation-fraction", type=float, default=0.1,
+    train.add_argument("--validation-fraction", type=FRACTION, default=0.1,
                        help="share of the training set held out for validation")
     train.add_argument("--early-stopping", action="store_true",
                        help="stop when val_loss stops improving and keep the best epoch's weights")
-    train.add_argument("--patience", type=int, default=10, help="epochs without improvement before stopping")
+    train.add_argument("--patience", type=POSITIVE, default=10, help="epochs without improvement before stopping")
     train.add_argument("--schedule", default="constant", choices=SCHEDULES,
                        help="learning-rate schedule (plateau: divide by 5 after 2 epochs without improvement)")
     train.add_argument("--checkpoint", metavar="FILE.npz", help="save model and training state after every epoch")
     train.add_argument("--resume", metavar="FILE.npz", help="continue the run saved in this checkpoint")
-    train.add_argument("--seed", type=int, default=0, help="seed for the split, the weights and the shuffling")
+    train.add_argument("--seed", type=SEED, default=0, help="seed for the split, the weights and the shuffling")
     train.add_argument("--dtype", default="float64", choices=("float32", "float64"))
     train.add_argument("--progress", type=int, choices=(0, 1, 2), default=None,
                        help="0 silent, 1 progress bar, 2 one line per epoch (default: 1 on a terminal)")
-    train.add_argument("--history", metavar="FILE.csv", help="write the per-epoch history as CSV")
-    train.add_argument("--plot", metavar="FILE.png", help="draw loss and accuracy curves (needs matplotlib)")
+    train.add_argument("--history", metavar="FILE.csv", help="write the per-epoch history (CSV, or JSON for .json)")
+    train.add_argument("--plot", metavar="FILE.png",
+                       help="draw loss and accuracy curves, in the format the suffix names (needs matplotlib)")
 
     evaluate = commands.add_parser("evaluate", help="accuracy, confusion matrix and per-class scores of a saved model")
     evaluate.add_argument("model", metavar="MODEL.npz")
@@ -69,13 +97,14 @@ def build_parser():
     predict.add_argument("--output", metavar="FILE.csv", help="where to write (default: standard output)")
     gradcheck = commands.add_parser("gradcheck", help="check backprop against central differences on an MLP",
                                     formatter_class=defaults)
-    gradcheck.add_argument("--hidden", type=int, nargs="+", default=[100], metavar="SIZE")
-    gradcheck.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS))
-    gradcheck.add_argument("--batchnorm", action="store_true")
-    gradcheck.add_argument("--dropout", type=float, default=0.0)
-    gradcheck.add_argument("--weight-decay", type=float, default=0.0)
-    gradcheck.add_argument("--samples", type=int, default=5, help="digits samples in the batch")
-    gradcheck.add_argument("--seed", type=int, default=0)
+    gradcheck.add_argument("--hidden", type=POSITIVE, nargs="+", default=[100], metavar="SIZE",
+                           help="hidden layer sizes")
+    gradcheck.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS), help="hidden activation")
+    gradcheck.add_argument("--batchnorm", action="store_true", help="batch normalization after each hidden Affine")
+    gradcheck.add_argument("--dropout", type=FRACTION, default=0.0, help="dropout ratio (the same masks each pass)")
+    gradcheck.add_argument("--weight-decay", type=number(low=0), default=0.0, help="L2 strength lambda")
+    gradcheck.add_argument("--samples", type=POSITIVE, default=5, help="digits samples in the batch")
+    gradcheck.add_argument("--seed", type=SEED, default=0, help="seed for the weights and the samples")
     return parser
 
 
@@ -113,13 +142,45 @@ def make_schedule(name, lr, epochs):
     return callbacks.LearningRateScheduler(schedule)
 
 
+#: What a checkpoint's "run" metadata holds, so that --resume, evaluate and predict repeat the run's data.
+RUN_SETTINGS = {"dataset": str, "seed": int, "dtype": str, "batch_size": int, "validation_fraction": (int, float),
+                "schedule": str, "lr": (int, float), "epochs_planned": int, "early_stopping": bool, "patience": int}
+
+
+def run_settings(checkpoint, path):
+    """The checkpoint's training settings, checked: every key present with its type and a known value."""
+    settings = checkpoint.metadata.get("run")
+    if not isinstance(settings, dict):
+        raise ValueError(f"{path} does not say how it was trained (no 'run' settings); "
+                         "it was not written by `python -m framework train --checkpoint`")
+    for key, kind in RUN_SETTINGS.items():
+        value = settings.get(key)
+        if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+            raise ValueError(f"{path}: run setting {key!r} must be {getattr(kind, '__name__', 'a number')}, "
+                             f"got {value!r}")
+    if settings["dataset"] not in DATASETS or settings["schedule"] not in SCHEDULES \
+            or settings["dtype"] not in ("float32", "float64"):
+        raise ValueError(f"{path}: unknown dataset, schedule or dtype in its run settings {settings}")
+    return dict(settings)
+
+
+def check_outputs(args):
+    """Check every file the run will write before it starts: a wrong folder or suffix fails now."""
+    for flag, path in (("--checkpoint", args.checkpoint), ("--history", args.history), ("--plot", args.plot)):
+        if path:
+            check_writable(path, flag)
+    if args.plot:
+        image_format(args.plot)  # needs matplotlib; the suffix names a format it writes
+
+
 def train(args):
+    check_outputs(args)
     checkpoint = None
     if args.resume:
         checkpoint = io.load_checkpoint(args.resume)
-        settings = checkpoint.metadata.get("run")
-        if not settings or checkpoint.optimizer is None:
-            raise ValueError(f"{args.resume} was not written by `python -m framework train --checkpoint`")
+        settings = run_settings(checkpoint, args.resume)
+        if checkpoint.optimizer is None or checkpoint.history is None:
+            raise ValueError(f"{args.resume} holds no optimizer state or history to resume from")
         model, optimizer = checkpoint.model, checkpoint.optimizer
         settings["epochs_planned"] = max(settings["epochs_planned"], args.epochs)
         print(f"resuming {args.resume} after epoch {checkpoint.epoch} (architecture and settings from the file)")
@@ -152,14 +213,11 @@ def train(args):
     test_loss, test_accuracy = evaluate(model, x_test, t_test)
     print(terminal_curve({"train": history.loss, "validation": history.val_loss}))
     if args.history:
-        history.to_csv(args.history)
+        (history.to_json if args.history.lower().endswith(".json") else history.to_csv)(args.history)
         print(f"history written to {args.history}")
     if args.plot:
-        try:
-            plot_history(history, args.plot, title=f"MLP on {settings['dataset']}")
-            print(f"curves drawn in {args.plot}")
-        except ImportError as exc:
-            print(f"no plot: {exc}", file=sys.stderr)
+        plot_history(history, args.plot, title=f"MLP on {settings['dataset']}")
+        print(f"curves drawn in {args.plot}")
     if args.checkpoint:
         print(f"model saved in {args.checkpoint}")
     print(f"test loss {test_loss:.4f}  test accuracy {test_accuracy:.4f}")
@@ -173,10 +231,7 @@ def evaluate_command(args):
     checkpoint = io.load_checkpoint(args.model)
     if checkpoint.best_weights is not None:  # early stopping: judge the weights it chose
         checkpoint.model.set_weights(checkpoint.best_weights)
-    settings = checkpoint.metadata.get("run")
-    if not settings:
-        raise ValueError(f"{args.model} does not say which data it was trained on; "
-                         "evaluate needs a model saved by `python -m framework train --checkpoint`")
+    settings = run_settings(checkpoint, args.model)
     _, (x_test, t_test) = load_dataset(settings["dataset"], settings["seed"], settings["dtype"])
     predicted = checkpoint.model.predict(x_test).argmax(axis=1)
     print(f"{args.model}: {settings['dataset']} test set, {len(x_test)} samples")
@@ -203,14 +258,20 @@ def read_rows(path):
             raise ValueError(f"{path} is not a numeric .npy array ({exc})") from None
     if path.endswith(".csv"):
         try:
-            return np.loadtxt(path, delimiter=",", ndmin=2)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # numpy's "input contained no data"
+                rows = np.loadtxt(path, delimiter=",", ndmin=2)
         except ValueError as exc:
             raise ValueError(f"{path} must hold only numbers separated by commas ({exc})") from None
+        if rows.size == 0:
+            raise ValueError(f"INPUT {path} holds no rows of numbers")
+        return rows
     raise ValueError(f"INPUT must end in .npy or .csv, got {path!r}")
 
 
 def predict_command(args):
-
+    if args.output:
+        check_writable(args.output, "--output")
     model = io.load(args.model)
     x = read_rows(args.input)
     if x.ndim == 1:
@@ -235,6 +296,10 @@ def main(argv=None):
         return command(args)
     try:
         return command(args)
-    except (ValueError, TypeError, OSError, FloatingPointError) as exc:
+    except (ValueError, TypeError, OSError, FloatingPointError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except MemoryError as exc:
+        print(f"error: out of memory ({exc or 'the arrays do not fit'}); try smaller --hidden sizes or "
+              "--batch-size", file=sys.stderr)
         return 1

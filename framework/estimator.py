@@ -118,7 +118,13 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     # -- checks ---------------------------------------------------------------------------------
     def _validate_params(self):
         sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, (int, np.integer)) else list(sizes)
+        if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
+            sizes = [sizes]
+        elif isinstance(sizes, (list, tuple, np.ndarray)):
+            sizes = list(sizes)
+        else:
+            raise TypeError(f"hidden_layer_sizes must be an integer or a sequence of integers such as (100,), "
+                            f"got {sizes!r}")
         for size in sizes:
             check_number(size, "hidden_layer_sizes entries", low=1, integer=True)
         check_choice(self.activation, "activation", tuple(ACTIVATIONS))
@@ -132,7 +138,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         check_number(self.max_iter, "max_iter", low=1, integer=True)
         check_number(self.tol, "tol", low=0)
         check_number(self.momentum, "momentum", low=0, high=1)
-        check_number(self.validation_fraction, "validation_fraction", low=0, high=1, low_open=True, high_open=True)
+        check_number(self.validation_fraction, "validation_fraction", low=0, high=1, high_open=True)
+        if self.early_stopping and self.validation_fraction == 0:
+            raise ValueError("validation_fraction must be > 0 when early_stopping=True (it holds out the "
+                             "validation set), got 0")
         check_number(self.beta_1, "beta_1", low=0, high=1, high_open=True)
         check_number(self.beta_2, "beta_2", low=0, high=1, high_open=True)
         check_number(self.epsilon, "epsilon", low=0, low_open=True)
@@ -141,6 +150,21 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         check_dtype(self.dtype)
         check_choice(self.progress, "progress", (0, 1, 2, None, False, True))
         return sizes
+
+    def _check_same_network(self, sizes):
+        """warm_start and partial_fit keep the fitted network: settings that would change it are refused."""
+        config = self.model_.config
+        now = {"hidden_layer_sizes": [int(s) for s in sizes], "activation": ACTIVATIONS[self.activation],
+               "dtype": np.dtype(check_dtype(self.dtype)).name, "dropout": float(self.dropout),
+               "batchnorm": bool(self.batchnorm)}
+        before = {"hidden_layer_sizes": config["hidden_sizes"], "activation": config["activation"],
+                  "dtype": config["dtype"], "dropout": config["dropout"], "batchnorm": config["batchnorm"]}
+        changed = [key for key in now if now[key] != before[key]]
+        if changed:
+            key = changed[0]
+            raise ValueError(f"{key} changed since the network was fitted ({before[key]!r} -> {now[key]!r}); "
+                             "warm_start and partial_fit continue the same network: set warm_start=False "
+                             "(or call fit) to build a new one")
 
     def _make_optimizer(self):
         lr = self.learning_rate_init
@@ -196,6 +220,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         sizes = self._validate_params()
         first_call = not hasattr(self, "model_")
         reset = first_call or not (incremental or self.warm_start)
+        if not reset:
+            self._check_same_network(sizes)
         X, y = validate_data(self, X, y, reset=reset, dtype=check_dtype(self.dtype), ensure_min_samples=1)
         check_classification_targets(y)
         if reset:

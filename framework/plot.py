@@ -3,6 +3,8 @@
 matplotlib is imported on first use, with the Agg backend, so `import framework` stays cheap and no
 screen is needed. (Curves as text for the terminal are in framework.terminal.)
 """
+import os
+
 import numpy as np
 
 from .fileio import atomic_path
@@ -29,16 +31,33 @@ def _pyplot():
     return plt
 
 
+def image_format(path):
+    """The file format `path`'s suffix names (png, svg, pdf, ...), checked against what matplotlib writes."""
+    plt = _pyplot()
+    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    formats = plt.figure().canvas.get_supported_filetypes()
+    plt.close("all")
+    if suffix not in formats:
+        raise ValueError(f"picture path {os.fspath(path)!r} must end in one of "
+                         f"{', '.join('.' + f for f in sorted(formats))}, got {'.' + suffix if suffix else 'no suffix'}")
+    return suffix
+
+
 def save(fig, path):
-    """Write a figure as PNG atomically and close it; returns the path."""
+    """Write a figure atomically in the format its suffix names (PNG for .png, SVG for .svg, ...), close it."""
+    try:
+        kind = image_format(path)
+    except ValueError:
+        _pyplot().close(fig)
+        raise
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
+        fig.savefig(tmp, format=kind, dpi=100)
     _pyplot().close(fig)
     return path
 
 
 def plot_history(history, path, title=None):
-    """Save a PNG of loss and accuracy per epoch (train and validation), the best epoch marked.
+    """Save a picture of loss and accuracy per epoch (train and validation), the best epoch marked.
 
     Needs matplotlib (`pip install framework[plot]`); uses the Agg backend, so no screen is needed.
     """

@@ -37,7 +37,7 @@ class StepDecay(Schedule):
         self.gamma = check_number(gamma, "gamma", low=0, low_open=True)
 
     def __call__(self, epoch):
-        return self.lr * self.gamma ** ((epoch - 1) // self.step_size)
+        return _scaled(self, epoch, (epoch - 1) // self.step_size)
 
 
 class ExponentialDecay(Schedule):
@@ -48,7 +48,7 @@ class ExponentialDecay(Schedule):
         self.gamma = check_number(gamma, "gamma", low=0, low_open=True)
 
     def __call__(self, epoch):
-        return self.lr * self.gamma ** (epoch - 1)
+        return _scaled(self, epoch, epoch - 1)
 
 
 class CosineAnnealing(Schedule):
@@ -67,3 +67,17 @@ class CosineAnnealing(Schedule):
     def __call__(self, epoch):
         progress = min(epoch - 1, self.epochs) / self.epochs
         return self.min_lr + (self.lr - self.min_lr) * (1 + math.cos(math.pi * progress)) / 2
+
+
+def _scaled(schedule, epoch, power):
+    """schedule.lr * schedule.gamma ** power, or a clear error when it leaves float's range."""
+    check_number(epoch, "epoch", low=1, integer=True)
+    try:
+        lr = schedule.lr * schedule.gamma ** power
+    except OverflowError:
+        lr = math.inf
+    if not math.isfinite(lr) or lr == 0:
+        raise ValueError(f"{schedule!r} gives lr = {schedule.lr} * {schedule.gamma} ** {power} at epoch {epoch}, "
+                         f"which is {'0' if lr == 0 else 'beyond float range'}; "
+                         "choose a gamma nearer 1 or fewer epochs")
+    return lr

@@ -1,6 +1,8 @@
 """Curves drawn as plain text for the terminal: no dependency, so every run can show its loss."""
 import math
 
+from .validation import check_number
+
 MARKS = "•○×+"
 
 
@@ -10,6 +12,8 @@ def terminal_curve(series, width=60, height=12, title="loss per epoch"):
     `series` is a list of numbers or a dict {name: list}; each name gets its own mark (•, ○, ...),
     and a later series is drawn over an earlier one. Returns the text.
     """
+    check_number(width, "width", low=2, integer=True)
+    check_number(height, "height", low=3, integer=True)
     if not isinstance(series, dict):
         series = {"loss": series}
     series = {name: [float(v) for v in values if v is not None and math.isfinite(v)]
@@ -23,15 +27,16 @@ def terminal_curve(series, width=60, height=12, title="loss per epoch"):
     columns = {name: _resample(values, width * len(values) // epochs or 1) for name, values in series.items()}
     top = max(max(c) for c in columns.values())
     bottom = min(min(c) for c in columns.values())
-    span = (top - bottom) or 1.0
+    # Halves, so that values near float's limits (1e308 and -1e308) never make the span infinite.
+    half_span = (top / 2 - bottom / 2) or 0.5
     rows = [[" "] * width for _ in range(height)]
     for mark, values in zip(MARKS, columns.values()):
         for c, value in enumerate(values):
-            rows[round((top - value) / span * (height - 1))][c] = mark
+            rows[round((top / 2 - value / 2) / half_span * (height - 1))][c] = mark
     lines = [title + "   " + "   ".join(f"{mark} {name}" for mark, name in zip(MARKS, columns))]
     for r, row in enumerate(rows):
-        tick = top - span * r / (height - 1)
-        axis = f"{tick:8.4f} ┤" if r in (0, height // 2, height - 1) else " " * 8 + " │"
+        tick = 2 * (top / 2 - half_span * (r / (height - 1)))
+        axis = f"{_tick(tick)} ┤" if r in (0, height // 2, height - 1) else " " * 8 + " │"
         lines.append(axis + "".join(row).rstrip())
     lines.append(" " * 9 + "└" + "─" * width)
     last = str(epochs)
@@ -46,3 +51,9 @@ def _resample(values, width):
         hi = max(lo + 1, (c + 1) * len(values) // width)
         out.append(sum(values[lo:hi]) / (hi - lo))
     return out
+
+
+def _tick(value):
+    """An axis label 8 characters wide: fixed-point when it fits, else scientific."""
+    text = f"{value:8.4f}"
+    return text if len(text) <= 8 else f"{value:8.2g}"

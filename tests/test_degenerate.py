@@ -77,10 +77,45 @@ def test_gradient_clipping_caps_the_global_norm():
     assert small["a"][0] == -2.0  # under the cap: unchanged
 
 
-def test_clipping_keeps_a_large_learning_rate_finite():
-    (x, t), _ = load_digits(normalize=False)
-    history = fit(MLP(64, [32], 10, seed=0), SGD(lr=0.05, clip_norm=1.0), x, t, epochs=3, batch_size=32, progress=0)
-    assert np.isfinite(history.loss).all()
+@pytest.mark.parametrize("path", ["packed", "per key"])
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adagrad"])
+def test_clipping_scales_a_networks_step_on_both_update_paths(path, name):
+    from framework.layers import Affine, ReLU
+    from framework.network import Sequential
+    from framework.optimizers import OPTIMIZERS
+    (x, t), _ = load_digits(normalize=False)  # unscaled pixels: gradients far over the cap
+    model = MLP(64, [16], 10, seed=0)
+    if path == "per key":
+        model = Sequential([Affine(model.params["W1"].copy(), model.params["b1"].copy()), ReLU(),
+                            Affine(model.params["W2"].copy(), model.params["b2"].copy())])
+    assert (model.params.flat is not None) == (path == "packed")
+    before = {key: value.copy() for key, value in model.params.items()}
+    grads = model.gradient(x[:32], t[:32])
+    norm = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
+    assert norm > 10  # so a cap of 1 must change the step
+    scale = 1.0 / (norm + 1e-6)
+    model.loss(x[:32], t[:32])
+    model.backward()
+    OPTIMIZERS[name](lr=0.1, clip_norm=1.0).update(model.params, model.grads)
+    for key, value in model.params.items():
+        g = grads[key] * scale
+        # The first step of each rule: SGD and Momentum move by lr * g, AdaGrad by lr * g / (|g| + eps).
+        step = 0.1 * g if name != "adagrad" else 0.1 * g / (np.abs(g) + 1e-10)
+        np.testing.assert_allclose(before[key] - value, step, rtol=1e-6, atol=1e-12, err_msg=key)
+    moved = np.sqrt(sum(np.sum((before[k] - v) ** 2) for k, v in model.params.items()))
+    if name != "adagrad":
+        assert moved == pytest.approx(0.1, rel=1e-5)  # lr times the clipped norm of 1
+
+
+def test_clipping_keeps_a_large_learning_rate_from_diverging_or_dying():
+    (x, t), _ = load_digits(normalize=False)  # unscaled pixels 0..16: huge first gradients
+    with pytest.raises(DivergenceError):  # lr 2 without clipping diverges ...
+        fit(MLP(64, [32], 10, seed=0), SGD(lr=2.0), x, t, epochs=3, batch_size=32, progress=0)
+    history = fit(MLP(64, [32], 10, seed=0), SGD(lr=2.0, clip_norm=1.0), x, t, epochs=3, batch_size=32, progress=0)
+    assert np.isfinite(history.loss).all()  # ... and with clipping it does not
+    dead = fit(MLP(64, [32], 10, seed=0), SGD(lr=0.5), x, t, epochs=3, batch_size=32, progress=0)
+    clipped = fit(MLP(64, [32], 10, seed=0), SGD(lr=0.5, clip_norm=1.0), x, t, epochs=3, batch_size=32, progress=0)
+    assert dead.loss[-1] > 2.2 > 1.0 > clipped.loss[-1]  # lr 0.5 kills every ReLU unless the steps are clipped
 
 
 KILL_SCRIPT = r"""
