@@ -75,16 +75,19 @@ class History:
                 raise TypeError(f"history[{key!r}] must be a list of numbers{' or None' if optional else ''}, "
                                 f"got {_short(values)}")
             setattr(history, key, list(values))
-        lengths = {key: len(getattr(history, key)) for key in EPOCH_KEYS}
+        history._check(data.get("best_epoch"), data.get("stopped_epoch"))
+        return history
+
+    def _check(self, best_epoch, stopped_epoch):
+        """One length for every per-epoch list; best and stopped epochs None or an epoch of this history."""
+        lengths = {key: len(getattr(self, key)) for key in EPOCH_KEYS}
         if len(set(lengths.values())) > 1:
             raise ValueError(f"history's per-epoch lists must have one length, got {lengths}")
-        for key in ("best_epoch", "stopped_epoch"):
-            value = data.get(key)
+        for key, value in (("best_epoch", best_epoch), ("stopped_epoch", stopped_epoch)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                      or not 1 <= value <= history.epochs):
-                raise ValueError(f"history[{key!r}] must be None or an epoch in [1, {history.epochs}], got {value!r}")
-            setattr(history, key, value)
-        return history
+                                      or not 1 <= value <= self.epochs):
+                raise ValueError(f"history[{key!r}] must be None or an epoch in [1, {self.epochs}], got {value!r}")
+            setattr(self, key, value)
 
     def to_arrays(self):
         """The history as float64 arrays {key: (epochs,) or (batches,)}, None stored as NaN (for .npz files)."""
@@ -96,9 +99,14 @@ class History:
     @classmethod
     def from_arrays(cls, arrays, best_epoch=None, stopped_epoch=None):
         """The inverse of `to_arrays` (NaN in val_loss/val_accuracy becomes None again)."""
-        data = {key: [None if np.isnan(v) and key in ("val_loss", "val_accuracy") else float(v)
-                      for v in np.asarray(arrays[key], dtype=np.float64)] for key in EPOCH_KEYS + ("batch_loss",)}
-        return cls.from_dict({**data, "best_epoch": best_epoch, "stopped_epoch": stopped_epoch})
+        history = cls()
+        for key in EPOCH_KEYS + ("batch_loss",):
+            values = np.asarray(arrays[key], dtype=np.float64).tolist()
+            if key in ("val_loss", "val_accuracy"):
+                values = [None if v != v else v for v in values]  # v != v: NaN
+            setattr(history, key, values)
+        history._check(best_epoch, stopped_epoch)
+        return history
 
     def to_csv(self, path):
         """One row per epoch: epoch, loss, accuracy, val_loss, val_accuracy, lr, epoch_time."""
