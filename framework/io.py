@@ -179,10 +179,11 @@ def _read(path):
         raise TypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__}; "
                         "pass the file's name, not an open file")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise CheckpointError(f"{path} holds a single array (.npy), not a framework checkpoint (.npz); "
-                                      "(for `predict`, the model file comes first, then the input)")
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise CheckpointError(f"{path} holds a single array (.npy), not a framework checkpoint (.npz) "
+                                  "(for `predict`, the model file comes first, then the input)")
+        with data:
             if META_KEY not in data.files:
                 raise CheckpointError(f"{path} is not a framework checkpoint (no {META_KEY} entry)")
             arrays = {}

@@ -243,12 +243,13 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     check_number(validation_fraction, "validation_fraction", low=0, high=1, high_open=True)
     _check_parts(model, optimizer, callbacks)
     check_seed(seed)
+    given = x
     try:
         x = np.asarray(x)  # the Trainer checks the values: one pass over x, not two
     except ValueError:
         x = None
     if x is None or x.ndim < 2 or x.size == 0 or x.dtype.kind not in "biuf":
-        model.check_input(x)  # raises the error that says what x must be
+        model.check_input(given)  # raises the error that says what x must be
     t = as_labels(t, len(x), model.output_size, name="t")
     if (t == t[0]).all():
         raise ValueError(f"t must hold at least 2 classes to train a classifier, got only class {t[0]} "

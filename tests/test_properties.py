@@ -127,3 +127,52 @@ def test_save_load_predict_is_the_identity(tmp_path_factory, seed, dtype, batchn
     path = tmp_path_factory.mktemp("io") / "m.npz"
     save(model, path)
     np.testing.assert_array_equal(load(path).predict(x), model.predict(x))
+
+
+def extreme_scores(dtype):
+    """Finite scores anywhere in the dtype's range, up to its largest value (1.8e308, 3.4e38)."""
+    largest = float(np.finfo(dtype).max)
+    elements = st.floats(-largest, largest, allow_nan=False, allow_infinity=False,
+                         width=32 if dtype == np.float32 else 64)
+    shapes = st.tuples(st.integers(1, 5), st.integers(2, 6))
+    return shapes.flatmap(lambda shape: arrays(dtype, shape, elements=elements))
+
+
+@FAST
+@given(st.sampled_from([np.float32, np.float64]).flatmap(extreme_scores))
+def test_any_finite_scores_give_finite_probabilities_that_sum_to_one(x):
+    with np.errstate(over="ignore"):  # x - max may overflow to -inf: exp gives 0, which is right
+        y = softmax(x)
+        log_y = log_softmax(x)
+    assert y.dtype == x.dtype and np.isfinite(y).all() and (y >= 0).all()
+    np.testing.assert_allclose(y.sum(axis=1), 1, rtol=1e-5 if x.dtype == np.float32 else 1e-12)
+    rows = np.arange(len(x))
+    assert (y[rows, x.argmax(axis=1)] == y.max(axis=1)).all()  # the largest score has the largest probability
+    assert not np.isnan(log_y).any()
+
+
+@FAST
+@given(st.sampled_from([np.float32, np.float64]).flatmap(extreme_scores), st.data())
+def test_the_fused_loss_is_finite_or_a_clear_error_never_inf_or_nan(x, data):
+    t = data.draw(st.lists(st.integers(0, x.shape[1] - 1), min_size=len(x), max_size=len(x)))
+    try:
+        loss = softmax_cross_entropy(x, t)
+    except ValueError as exc:
+        assert "the loss overflows float64" in str(exc)
+        assert x.dtype == np.float64  # float32 scores always fit once computed in float64
+    else:
+        assert np.isfinite(loss) and loss >= 0
+
+
+@SLOW
+@given(st.floats(-1e308, 1e308, allow_nan=False), st.integers(0, 2 ** 16))
+def test_a_networks_probabilities_are_finite_or_a_clear_error(scale, seed):
+    model = MLP(3, [4], 3, seed=seed)
+    x = np.random.default_rng(seed).uniform(-1, 1, size=(4, 3)) * scale  # finite, up to 1e308
+    try:
+        p = model.predict_proba(x)
+    except ValueError as exc:
+        assert "scores overflowed" in str(exc)
+    else:
+        assert np.isfinite(p).all()
+        np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-12)
