@@ -156,3 +156,65 @@ def test_an_interrupted_early_stopping_run_resumes_from_the_command_line(tmp_pat
     resumed_report = capsys.readouterr().out.split("\n", 1)[1]  # the first line names the file
     assert main(["evaluate", str(straight)]) == 0
     assert capsys.readouterr().out.split("\n", 1)[1] == resumed_report
+
+
+@pytest.fixture(scope="module")
+def cli_files(tmp_path_factory):
+    """A checkpoint from `train`, a crafted one without run settings, inputs good and bad."""
+    import json
+
+    import numpy as np
+    folder = tmp_path_factory.mktemp("cli")
+    assert main(["train", "--epochs", "1", "--progress", "0", "--checkpoint", str(folder / "run.npz")]) == 0
+    with np.load(folder / "run.npz", allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    meta = json.loads(str(arrays.pop("__framework__")))
+    meta["metadata"] = {}
+    np.savez(folder / "no_settings.npz", **arrays, __framework__=np.array(json.dumps(meta)))
+    meta["model"]["config"]["hidden_sizes"] = [10 ** 7, 10 ** 7]
+    np.savez(folder / "absurd.npz", **arrays, __framework__=np.array(json.dumps(meta)))
+    np.save(folder / "x.npy", np.zeros((2, 64)))
+    np.save(folder / "huge.npy", np.full((2, 64), 1e308))
+    (folder / "empty.csv").write_text("")
+    return folder
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["predict", "{f}/x.npy", "{f}/run.npz"], "holds a single array (.npy), not a framework checkpoint"),
+    (["predict", "{f}/run.npz", "{f}/empty.csv"], "holds no rows of numbers"),
+    (["predict", "{f}/run.npz", "{f}/huge.npy"], "scores overflowed float64"),
+    (["evaluate", "{f}/no_settings.npz"], "does not say how it was trained"),
+    (["train", "--resume", "{f}/no_settings.npz"], "does not say how it was trained"),
+    (["evaluate", "{f}/absurd.npz"], "more than this machine's"),
+    (["train", "--hidden", "100000", "100000"], "more than this machine's"),
+    (["train", "--plot", "{f}/missing/curves.png"], "the folder"),
+    (["train", "--plot", "{f}/curves.xyz"], "must end in one of"),
+    (["train", "--checkpoint", "{f}"], "is a folder"),
+    (["predict", "{f}/run.npz", "{f}/x.npy", "--output", "{f}/missing/p.csv"], "the folder"),
+])
+def test_what_a_user_can_get_wrong_is_one_line_and_exit_1(cli_files, argv, message, capsys):
+    argv = [a.format(f=cli_files) for a in argv]
+    capsys.readouterr()
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: ") and message in captured.err, captured.err
+    assert "Traceback" not in captured.err and captured.err.count("\n") == 1
+    assert "epoch 1/" not in captured.out  # refused before training started
+
+
+@pytest.mark.parametrize("argv", [["gradcheck", "--samples", "-1"], ["train", "--epochs", "-3"],
+                                  ["train", "--dropout", "1.5"], ["train", "--seed", "x"], ["train", "--hidden", "0"]])
+def test_bad_flag_values_are_one_line_and_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.startswith(f"error: argument {argv[1]}: ") and err.count("\n") == 1
+
+
+def test_plot_writes_the_format_its_suffix_names(tmp_path):
+    pytest.importorskip("matplotlib")
+    assert main(["train", "--epochs", "1", "--progress", "0", "--plot", str(tmp_path / "c.svg"),
+                 "--history", str(tmp_path / "h.json")]) == 0
+    assert (tmp_path / "c.svg").read_text().lstrip().startswith("<?xml")
+    import json
+    assert len(json.loads((tmp_path / "h.json").read_text())["loss"]) == 1
