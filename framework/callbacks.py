@@ -8,6 +8,7 @@ A callback sets `self.stop_training = True` to end training after the current ep
 """
 import numpy as np
 
+from .fileio import check_writable
 from .io import save
 from .validation import check_number
 
@@ -153,6 +154,7 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path, monitor="val_loss", save_best_only=False, min_delta=0.0, metadata=None):
         super().__init__()
+        check_writable(path, "ModelCheckpoint path")  # now, not after the first epoch
         self.path, self.monitor, self.save_best_only = path, monitor, save_best_only
         self.min_delta, self.metadata = min_delta, metadata
 

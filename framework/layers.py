@@ -211,6 +211,8 @@ class Dropout(Layer):
         self.scaled_mask = None
 
     def forward(self, x, train=True):
+        if x.dtype.kind != "f":
+            raise TypeError(f"Dropout needs a float array x, got dtype {x.dtype}")
         if not train or self.ratio == 0:
             self.scaled_mask = None
             return x

@@ -94,9 +94,17 @@ class Sequential:
     """
 
     def __init__(self, layers, loss=None, weight_decay=0.0, weight_decay_per_sample=False):
+        if not isinstance(layers, (list, tuple)):
+            raise TypeError(f"layers must be a list of layers, got {layers!r}")
         self.layers = list(layers)
         if not self.layers:
             raise ValueError("layers must hold at least one layer, got an empty list")
+        for i, layer in enumerate(self.layers + [loss]):
+            if layer is not None and (isinstance(layer, type) or not (hasattr(layer, "forward")
+                                                                     and hasattr(layer, "backward"))):
+                what = "loss" if i == len(self.layers) else f"layers[{i}]"
+                raise TypeError(f"{what} must be a layer instance with forward and backward, such as ReLU(), "
+                                f"got {layer!r}")
         self.loss_layer = SoftmaxCrossEntropy() if loss is None else loss
         self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
         self.weight_decay_per_sample = check_bool(weight_decay_per_sample, "weight_decay_per_sample")
@@ -388,9 +396,11 @@ class MLP(Sequential):
                  weight_decay=0.0, dropout=0.0, batchnorm=False, seed=None, dtype=np.float64,
                  weight_decay_per_sample=False):
         check_number(input_size, "input_size", low=1, integer=True)
-        check_number(output_size, "output_size", low=1, integer=True)
+        check_number(output_size, "output_size", low=2, integer=True)  # softmax over one class learns nothing
         if isinstance(hidden_sizes, (int, np.integer)):
             hidden_sizes = [hidden_sizes]
+        if not isinstance(hidden_sizes, (list, tuple, np.ndarray)):
+            raise TypeError(f"hidden_sizes must be an integer or a list of integers such as [100], got {hidden_sizes!r}")
         hidden_sizes = list(hidden_sizes)
         for size in hidden_sizes:
             check_number(size, "hidden_sizes entries", low=1, integer=True)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from framework import datasets, functions as F, io, layers as L, optimizers as O, schedules
-from framework.callbacks import EarlyStopping
+from framework.callbacks import EarlyStopping, ModelCheckpoint
 from framework.history import History
-from framework.network import MLP
+from framework.network import MLP, Sequential
 from framework.training import fit
 
 Y = np.array([[0.1, 0.8, 0.1], [0.7, 0.2, 0.1]])
@@ -191,6 +191,14 @@ CASES += [
     ("History.from_dict strings", lambda: History.from_dict({"loss": ["a"]}), TypeError, ["history['loss'] must be a list of numbers", "['a']"]),
     ("History.from_dict lengths", lambda: History.from_dict({"loss": [1.0], "accuracy": []}), ValueError, ["one length", "'loss': 1", "'accuracy': 0"]),
     ("History.from_dict not a dict", lambda: History.from_dict([1]), TypeError, ["history must be a dict of lists", "list"]),
+    # networks and callbacks built from the wrong pieces
+    ("MLP hidden sizes a string", lambda: MLP(4, "100", 2), TypeError, ["hidden_sizes must be an integer or a list", "'100'"]),
+    ("MLP one output", lambda: MLP(4, [3], 1), ValueError, ["output_size must be >= 2", "got 1"]),
+    ("Sequential of None", lambda: Sequential(None), TypeError, ["layers must be a list of layers", "None"]),
+    ("Sequential with a string layer", lambda: Sequential([L.ReLU(), "relu"]), TypeError, ["layers[1] must be a layer instance", "'relu'"]),
+    ("Sequential with a layer class", lambda: Sequential([L.ReLU]), TypeError, ["layers[0] must be a layer instance", "ReLU"]),
+    ("ModelCheckpoint missing folder", lambda: ModelCheckpoint("/nonexistent/run.npz"), FileNotFoundError, ["ModelCheckpoint path", "/nonexistent", "does not exist"]),
+    ("Dropout on integers", lambda: L.Dropout(0.5, seed=0).forward(np.ones((2, 2), int)), TypeError, ["Dropout needs a float array x", "int64"]),
     # the scikit-learn estimator
     ("estimator hidden_layer_sizes None", lambda: estimator(hidden_layer_sizes=None).fit(X4, T4), TypeError, ["hidden_layer_sizes must be an integer or a sequence", "None"]),
     ("estimator early stopping without a split", lambda: estimator(early_stopping=True, validation_fraction=0).fit(X4, T4), ValueError, ["validation_fraction must be > 0 when early_stopping=True"]),
