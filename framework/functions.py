@@ -60,6 +60,15 @@ def one_hot(labels, num_classes=None, dtype=np.float64):
     return out
 
 
+def sum_squared_error(y, t):
+    """The book's sum of squares: E = 0.5 * sum((y - t)**2) over every entry (not averaged), a float."""
+    y = as_array(y, "y")
+    t = as_array(t, "t", dtype=y.dtype)
+    if t.shape != y.shape:
+        raise ValueError(f"t must have y's shape {y.shape}, got {t.shape}")
+    return float(0.5 * np.sum((y - t) ** 2))
+
+
 def _batch(y, t, y_name):
     """The book's reshaping: a 1-D y is one sample; return (y as (N, C), labels as (N,))."""
     y = as_array(y, y_name, ndim=(1, 2))

@@ -115,7 +115,7 @@ def _architecture(description):
     """What must match to load a checkpoint into a model: everything but the seed (files written
     before weight_decay_per_sample existed have it False)."""
     if description.get("class") == "MLP":
-        config = {"weight_decay_per_sample": False, **description["config"]}
+        config = {"weight_decay_per_sample": False, "batchnorm_eps": 1e-5, **description["config"]}
         config.pop("seed", None)
         return {**description, "config": config}
     return {"weight_decay_per_sample": False, **description}

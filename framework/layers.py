@@ -8,7 +8,7 @@ Each layer also describes itself: `formula` (what `framework.trace` prints) and 
 import numpy as np
 
 from .functions import sigmoid
-from .validation import as_labels, check_allocation, check_number, check_seed
+from .validation import as_array, as_labels, check_allocation, check_bool, check_number, check_seed
 
 
 _CONSTANTS = {}  # small read-only arrays that every batch of one size needs
@@ -77,9 +77,16 @@ class Affine(Layer):
 
     W is (D, M), b is (M,). Input of any trailing shape (N, ...) is flattened to (N, D) and
     backward restores it. Backward: dx = dout @ W.T, dW = x.T @ dout, db = sum_n dout.
+    grads["W"] (the book's dW) is one array written in place by every backward: copy it to keep one
+    step's gradient (the book makes a new dW each time; Sequential.gradient returns copies).
     """
 
     formula = ("out = x @ W + b", "dx = dout @ W.T,  dW = x.T @ dout,  db = sum(dout, axis=0)")
+
+    dW = property(lambda self: self.grads["W"], doc="The book's name for grads['W'] (after backward).")
+    db = property(lambda self: self.grads["b"], doc="The book's name for grads['b'] (after backward).")
+    W = property(lambda self: self.params["W"], doc="The book's name for params['W'].")
+    b = property(lambda self: self.params["b"], doc="The book's name for params['b'].")
 
     def __init__(self, W, b):
         super().__init__()
@@ -196,38 +203,45 @@ class Identity(Layer):
 class Dropout(Layer):
     """Inverted dropout: in training, out = x * mask / (1 - ratio) with mask ~ Bernoulli(1 - ratio).
 
-    At inference (train=False) it is the identity. The book scales at inference instead
-    (out = x * (1 - ratio)); both give the same expected output. `seed` is an int, None or a
-    numpy.random.Generator (a network shares its own Generator with all its Dropout layers).
+    At inference (train=False) it is the identity. With inverted=False it is the book's dropout:
+    out = x * mask in training and x * (1 - ratio) at inference. Both give the same expected output,
+    but the book's passes gradients unscaled, so at the same learning rate it learns more slowly
+    (and overfits less) than the inverted one. `seed` is an int, None or a numpy.random.Generator
+    (a network shares its own Generator with all its Dropout layers).
     """
 
     formula = ("out = x * mask / (1 - ratio)", "dx = dout * mask / (1 - ratio)")
 
-    def __init__(self, ratio=0.5, seed=None):
+    def __init__(self, ratio=0.5, seed=None, inverted=True):
         super().__init__()
         check_number(ratio, "ratio", low=0, high=1, high_open=True)
-        self.ratio = ratio
+        self.ratio, self.inverted = ratio, check_bool(inverted, "inverted")
         self.rng = np.random.default_rng(check_seed(seed))
         self.scaled_mask = None
+        if not inverted:
+            self.formula = ("out = x * mask (training), x * (1 - ratio) (inference)", "dx = dout * mask")
 
     def forward(self, x, train=True):
         if x.dtype.kind != "f":
             raise TypeError(f"Dropout needs a float array x, got dtype {x.dtype}")
-        if not train or self.ratio == 0:
+        if self.ratio == 0:
             self.scaled_mask = None
             return x
+        if not train:
+            self.scaled_mask = None
+            return x if self.inverted else x * x.dtype.type(1.0 - self.ratio)
         keep = self.rng.random(x.shape, dtype=x.dtype) >= self.ratio
-        self.scaled_mask = keep * x.dtype.type(1.0 / (1.0 - self.ratio))
+        self.scaled_mask = keep * x.dtype.type(1.0 / (1.0 - self.ratio) if self.inverted else 1.0)
         return x * self.scaled_mask
 
     def backward(self, dout):
         return dout if self.scaled_mask is None else dout * self.scaled_mask
 
     def config(self):
-        return {"ratio": self.ratio}
+        return {"ratio": self.ratio} if self.inverted else {"ratio": self.ratio, "inverted": False}
 
     def __repr__(self):
-        return f"Dropout(ratio={self.ratio})"
+        return f"Dropout(ratio={self.ratio}{'' if self.inverted else ', inverted=False'})"
 
 
 class BatchNormalization(Layer):
@@ -236,15 +250,21 @@ class BatchNormalization(Layer):
     Training uses the batch's mean and (biased) variance and updates the running statistics,
     running = momentum * running + (1 - momentum) * batch; inference (train=False) uses them.
     The book keeps the biased running variance, as here; PyTorch keeps the unbiased one. eps is
-    PyTorch's 1e-5 (the book's code uses 1e-6). Backward, with xn the normalized input:
+    PyTorch's 1e-5 (the book's code uses 1e-6: pass eps=1e-6). The running variance starts at 1
+    (PyTorch) where the book's starts at 0, so inference after a few steps differs a lot (pass
+    running_var=np.zeros(D) for the book's). Arguments in the book's order: gamma, beta, momentum,
+    running_mean, running_var, then eps. Backward, with xn the normalized input:
     dbeta = sum dout, dgamma = sum dout * xn,
     dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / sqrt(var + eps), dxn = gamma * dout.
     """
 
+    dgamma = property(lambda self: self.grads["gamma"], doc="The book's name for grads['gamma'].")
+    dbeta = property(lambda self: self.grads["beta"], doc="The book's name for grads['beta'].")
+
     formula = ("out = gamma * (x - mean) / sqrt(var + eps) + beta",
                "dgamma = sum(dout * xn),  dbeta = sum(dout),  dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / std")
 
-    def __init__(self, gamma, beta, momentum=0.9, eps=1e-5, running_mean=None, running_var=None):
+    def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None, eps=1e-5):
         super().__init__()
         gamma, beta = np.asarray(gamma), np.asarray(beta)
         if gamma.ndim != 1 or beta.shape != gamma.shape:
@@ -303,7 +323,8 @@ class BatchNormalization(Layer):
     def from_config(cls, config, dtype):
         size = check_number(config.get("size"), "BatchNormalization size", low=1, integer=True)
         check_allocation(6 * size, dtype, f"BatchNormalization({size})")
-        return cls(np.ones(size, dtype), np.zeros(size, dtype), config.get("momentum", 0.9), config.get("eps", 1e-5))
+        return cls(np.ones(size, dtype), np.zeros(size, dtype), momentum=config.get("momentum", 0.9),
+                   eps=config.get("eps", 1e-5))
 
     def __repr__(self):
         return f"BatchNormalization({self.params['gamma'].shape[0]}, momentum={self.momentum}, eps={self.eps})"
@@ -347,6 +368,37 @@ class SoftmaxCrossEntropy(Layer):
         else:
             dx *= (dout / self.sample_weight.sum()) * self.sample_weight[:, None]
         return dx
+
+
+
+class MeanSquaredError(Layer):
+    """Squared error as a loss layer: forward(y, t) = sum((y - t)**2) / (2N), backward dx = (y - t) / N.
+
+    y and t are (N, K) (or (N,), one output). This is scikit-learn's squared_loss for regression;
+    the book's sum_squared_error (functions.sum_squared_error) is N times it, summed over the batch.
+    """
+
+    formula = ("L = sum((y - t)**2) / (2N)", "dx = (y - t) / N")
+
+    def forward(self, y, t, sample_weight=None):
+        y = np.asarray(y)
+        t = as_array(t, "t", dtype=y.dtype)
+        if t.shape != y.shape:
+            t = t.reshape(y.shape) if t.size == y.size and t.ndim == 1 else t
+        if t.shape != y.shape:
+            raise ValueError(f"t must have the outputs' shape {y.shape}, got {t.shape}")
+        self.diff = y - t
+        self.sample_weight = sample_weight
+        squares = self.diff.reshape(len(y), -1) ** 2
+        if sample_weight is None:
+            return float(squares.sum() / (2 * len(y)))
+        return float((sample_weight * squares.sum(axis=1)).sum() / (2 * sample_weight.sum()))
+
+    def backward(self, dout=1.0):
+        if self.sample_weight is None:
+            return self.diff * (dout / len(self.diff))
+        w = self.sample_weight.reshape((-1,) + (1,) * (self.diff.ndim - 1))
+        return self.diff * w * (dout / self.sample_weight.sum())
 
 
 #: The layers `framework.io` can save and load, by class name. A new layer goes here too.

@@ -303,7 +303,7 @@ class Sequential:
 
     def gradient(self, x, t):
         """Gradients of loss(x, t) by backpropagation: a new dict with the keys of `params`."""
-        self.loss(x, t, train=True)
+        self.loss_and_scores(self.check_input(x), t, train=True)
         self.backward()
         return {key: value.copy() for key, value in self.grads.items()}
 
@@ -389,12 +389,14 @@ class MLP(Sequential):
     Affine to `output_size` scores and SoftmaxCrossEntropy. Weights ~ N(0, std^2) with
     std = sqrt(2 / fan_in) for "he", sqrt(1 / fan_in) for "xavier" (the book's), or a given float;
     biases start at 0. One Generator made from `seed` draws the weights and every dropout mask.
+    batchnorm_eps is PyTorch's 1e-5; the book's code uses 1e-6 (with tiny initial weights that
+    decides whether batch normalization can learn at all: see examples/batch_norm.py).
     `config` holds the arguments (with the current weight decay), enough to build the same network.
     """
 
     def __init__(self, input_size, hidden_sizes, output_size, activation="relu", weight_init="he",
                  weight_decay=0.0, dropout=0.0, batchnorm=False, seed=None, dtype=np.float64,
-                 weight_decay_per_sample=False):
+                 weight_decay_per_sample=False, batchnorm_eps=1e-5):
         check_number(input_size, "input_size", low=1, integer=True)
         check_number(output_size, "output_size", low=2, integer=True)  # softmax over one class learns nothing
         if isinstance(hidden_sizes, (int, np.integer)):
@@ -411,6 +413,7 @@ class MLP(Sequential):
             check_number(weight_init, "weight_init", low=0, low_open=True)
         check_number(dropout, "dropout", low=0, high=1, high_open=True)
         check_bool(batchnorm, "batchnorm")
+        check_number(batchnorm_eps, "batchnorm_eps", low=0, low_open=True)
         check_seed(seed)
         dtype = check_dtype(dtype)
         sizes = [input_size] + hidden_sizes + [output_size]
@@ -421,7 +424,7 @@ class MLP(Sequential):
         self._arguments = dict(input_size=int(input_size), hidden_sizes=[int(s) for s in hidden_sizes],
                                output_size=int(output_size), activation=activation,
                                weight_init=weight_init if isinstance(weight_init, str) else float(weight_init),
-                               dropout=float(dropout), batchnorm=bool(batchnorm),
+                               dropout=float(dropout), batchnorm=bool(batchnorm), batchnorm_eps=float(batchnorm_eps),
                                # A Generator passed as seed cannot be written down; the weights are saved anyway.
                                seed=int(seed) if isinstance(seed, (int, np.integer)) else None,
                                dtype=np.dtype(dtype).name)
@@ -432,7 +435,7 @@ class MLP(Sequential):
             if i == len(sizes) - 2:
                 break
             if batchnorm:
-                layers.append(BatchNormalization(np.ones(fan_out, dtype), np.zeros(fan_out, dtype)))
+                layers.append(BatchNormalization(np.ones(fan_out, dtype), np.zeros(fan_out, dtype), eps=batchnorm_eps))
             layers.append(ACTIVATIONS[activation]())
             if dropout:
                 layers.append(Dropout(dropout, seed=self.rng))
