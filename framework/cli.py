@@ -113,8 +113,8 @@ def gradcheck_command(args):
     (x, t), _ = datasets.load_digits(seed=args.seed)
     model = MLP(64, args.hidden, 10, activation=args.activation, batchnorm=args.batchnorm, dropout=args.dropout,
                 weight_decay=args.weight_decay, seed=args.seed)
-    print(f"MLP 64-{'-'.join(map(str, args.hidden))}-10 ({args.activation}), {args.samples} digits, float64; "
-          f"{model.parameter_count:,} parameters, 2 forward passes each")
+    print(f"MLP 64-{'-'.join(map(str, args.hidden))}-10 ({args.activation}) on the first {args.samples} digits: "
+          "every parameter's backprop gradient against central differences")
     report = gradient_check(model, x[:args.samples], t[:args.samples], tolerance=1e-5 if args.batchnorm else 1e-6)
     print(report)
     return 0 if report.passed else 1

@@ -156,10 +156,16 @@ class ReLU(Layer):
     def forward(self, x, train=True):
         # The mask as 0/1 in x's dtype: float times float is twice as fast as float times bool.
         self.mask = (x > 0).astype(x.dtype)
-        return x * self.mask
+        out = x * self.mask
+        out += 0  # -x * 0 is -0.0; adding +0 prints +0.0, as max(0, x) should
+        return out
 
     def backward(self, dout):
         return dout * self.mask
+
+    def kink_state(self):
+        """Which inputs were > 0 in the last forward: a step that changes it crossed the kink at 0."""
+        return self.mask
 
 
 class Sigmoid(Layer):

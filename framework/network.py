@@ -307,13 +307,10 @@ class Sequential:
         self.backward()
         return {key: value.copy() for key, value in self.grads.items()}
 
-    def numerical_gradient(self, x, t):
-        """Gradients of loss(x, t) by central differences (slow; for checking `gradient`).
-
-        Each evaluation sees the same dropout masks and the same BatchNormalization running
-        statistics: random generators and buffers are restored before each one and at the end,
-        so a following `gradient(x, t)` call draws the masks used here.
-        """
+    def loss_function(self, x, t):
+        """A function f() giving loss(x, t) in training mode, the same dropout masks and batch
+        statistics on every call (random generators and buffers are put back first): what central
+        differences need. f.restore() puts them back for good."""
         x = self.check_input(x)
         generators = {id(layer.rng): layer.rng for layer in self.layers if hasattr(layer, "rng")}
         rng_states = {key: rng.bit_generator.state for key, rng in generators.items()}
@@ -324,12 +321,22 @@ class Sequential:
                 rng.bit_generator.state = rng_states[key]
             self.set_weights(buffers)
 
-        def f(_):
+        def f(_=None):
             restore()
             return self.loss_and_scores(x, t, train=True)[0]
 
+        f.restore = restore
+        return f
+
+    def numerical_gradient(self, x, t):
+        """Gradients of loss(x, t) by central differences (slow; for checking `gradient`), h = 1e-4 as the book.
+
+        Each evaluation sees the same dropout masks and the same BatchNormalization running
+        statistics (see loss_function), so a following `gradient(x, t)` call draws the masks used here.
+        """
+        f = self.loss_function(x, t)
         grads = {key: functions.numerical_gradient(f, param) for key, param in self.params.items()}
-        restore()
+        f.restore()
         return grads
 
     def evaluate(self, x, t, batch_size=2048):
