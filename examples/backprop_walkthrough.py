@@ -29,9 +29,10 @@ def shopping(apple=100, apple_num=2, orange=150, orange_num=3, tax=1.1):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--activation", default="sigmoid", choices=("sigmoid", "relu", "tanh"))
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--activation", default="sigmoid", choices=("sigmoid", "relu", "tanh"),
+                        help="The hidden layer's activation in the traced 2-2-2 network.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed for the network's weights and its two samples.")
     args = parser.parse_args(argv)
 
     print("1. Shopping for 2 apples (100 each) and 3 oranges (150 each) with 10% tax")

@@ -26,12 +26,14 @@ def gradient_descent(f, init_x, lr, steps):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--start", type=float, nargs=2, default=[-3.0, 4.0])
-    parser.add_argument("--out", default=".", help="folder for the picture")
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--lr", type=float, default=0.1, help="Learning rate of each gradient step (the book: 0.1).")
+    parser.add_argument("--steps", type=int, default=20, help="Number of gradient steps (the book: 20).")
+    parser.add_argument("--start", type=float, nargs=2, default=[-3.0, 4.0], metavar=("X0", "X1"),
+                        help="Starting point (the book: -3 4).")
+    parser.add_argument("--out", default=".", help="Folder for the picture (made if missing).")
     args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
 
     path = gradient_descent(f, args.start, args.lr, args.steps)
     print(f"start {path[0]}, f = {f(path[0]):.4f}")

@@ -1,67 +1,82 @@
-"""Overfitting and two cures (the book's ch. 6.4): a big network on 300 digits, then the same
-with weight decay and with dropout; train and test accuracy epoch by epoch.
+"""Overfitting and two cures, in the book's setup (ch. 6.4): 300 training digits, six hidden layers of
+100, SGD with lr 0.01, 300 epochs; then the same with weight decay 0.1 and with the book's dropout 0.2.
 
-    python examples/overfitting.py --epochs 150
+What it shows on digits: without a cure the network memorizes its 300 samples (training accuracy 1.0,
+training loss near 0) while the test loss climbs to over ten times the training loss; weight decay
+and dropout keep it from memorizing and close that loss gap. In accuracy digits are easier than
+MNIST: the gap is under 0.1 with or without a cure (the book's MNIST figures show 0.25).
+
+    python examples/overfitting.py --epochs 300
 """
 import argparse
 import os
 
 from framework import plot
+from framework.book import MultiLayerNetExtend, Trainer
 from framework.callbacks import Callback
 from framework.datasets import load_digits
-from framework.network import MLP
-from framework.optimizers import SGD
-from framework.training import fit
 
-# The book uses weight decay 0.1 and dropout 0.15 on MNIST; digits are smaller and need less.
-SETTINGS = {"plain": {}, "weight decay 0.01": {"weight_decay": 0.01}, "dropout 0.1": {"dropout": 0.1}}
+SETTINGS = {"no cure": {}, "weight decay 0.1": {"weight_decay_lambda": 0.1},
+            "dropout 0.2 (the book's)": {"use_dropout": True, "dropout_ration": 0.2}}
 
 
-class TrainAndTestAccuracy(Callback):
-    """Accuracy on the (whole) training and test sets after every epoch, in inference mode."""
+class Losses(Callback):
+    """Cross-entropy on the whole training and test sets after every epoch, in inference mode
+    (without weight decay's penalty term, which is the same for both)."""
 
     def __init__(self, train, test):
         super().__init__()
-        self.train, self.test, self.train_acc, self.test_acc = train, test, [], []
+        self.train, self.test, self.train_loss, self.test_loss = train, test, [], []
 
     def on_epoch_end(self, epoch, logs):
-        self.train_acc.append(self.model.accuracy(*self.train))
-        self.test_acc.append(self.model.accuracy(*self.test))
+        self.train_loss.append(self.model.loss(*self.train) - self.model.decay_loss())
+        self.test_loss.append(self.model.loss(*self.test) - self.model.decay_loss())
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=150)
-    parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument("--samples", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=".")
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--epochs", type=int, default=300, help="Epochs of training for each network.")
+    parser.add_argument("--samples", type=int, default=300, help="Training samples used (the book: 300).")
+    parser.add_argument("--seed", type=int, default=0, help="Seed for the weights, the masks and the shuffling.")
+    parser.add_argument("--out", default=".", help="Folder for the picture (made if missing).")
     args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
 
     (x, t), (x_test, t_test) = load_digits(seed=args.seed)
     x, t = x[:args.samples], t[:args.samples]
-    curves = {}
-    print(f"{args.samples} training samples, 6 hidden layers of 100, SGD lr {args.lr}, {args.epochs} epochs:")
+    runs = {}
+    print(f"{args.samples} training samples, 6 hidden layers of 100, SGD lr 0.01, batch 100, {args.epochs} epochs:")
     for name, extra in SETTINGS.items():
-        model = MLP(64, [100] * 6, 10, seed=args.seed, **extra)
-        watch = TrainAndTestAccuracy((x, t), (x_test, t_test))
-        fit(model, SGD(lr=args.lr), x, t, epochs=args.epochs, batch_size=100, seed=args.seed, progress=0,
-            callbacks=[watch])
-        curves[name] = watch
-        print(f"  {name:<17} train {watch.train_acc[-1]:.3f}  test {watch.test_acc[-1]:.3f}  "
-              f"gap {watch.train_acc[-1] - watch.test_acc[-1]:.3f}")
+        network = MultiLayerNetExtend(64, [100] * 6, 10, seed=args.seed, **extra)
+        losses = Losses((x, t), (x_test, t_test))
+        trainer = Trainer(network, x, t, x_test, t_test, epochs=args.epochs, mini_batch_size=100, optimizer="sgd",
+                          optimizer_param={"lr": 0.01}, verbose=False, seed=args.seed, callbacks=[losses])
+        trainer.train()
+        runs[name] = (trainer, losses)
+        print(f"  {name:<25} accuracy train {trainer.train_acc_list[-1]:.3f} test {trainer.test_acc_list[-1]:.3f}; "
+              f"loss train {losses.train_loss[-1]:.3f} test {losses.test_loss[-1]:.3f} "
+              f"({losses.test_loss[-1] / losses.train_loss[-1]:.1f} times)")
 
     if plot.available():
         plt = plot._pyplot()
-        fig, axes = plt.subplots(1, len(curves), figsize=(4.5 * len(curves), 3.8), sharey=True)
-        for ax, (name, watch) in zip(axes, curves.items()):
-            epochs = range(1, len(watch.train_acc) + 1)
-            ax.plot(epochs, watch.train_acc, label="train")
-            ax.plot(epochs, watch.test_acc, label="test")
-            ax.set(title=name, xlabel="epoch", ylabel="accuracy")
-            ax.legend()
+        fig, axes = plt.subplots(2, len(runs), figsize=(4.6 * len(runs), 7), sharex=True, sharey="row")
+        for column, (name, (trainer, losses)) in enumerate(runs.items()):
+            epochs = range(1, len(trainer.train_acc_list) + 1)
+            top, bottom = axes[0, column], axes[1, column]
+            top.plot(epochs, trainer.train_acc_list, label="train")
+            top.plot(epochs, trainer.test_acc_list, label="test")
+            top.set(title=name, ylabel="accuracy", ylim=(0, 1.02))
+            bottom.plot(epochs, losses.train_loss, label="train")
+            bottom.plot(epochs, losses.test_loss, label="test")
+            bottom.set(xlabel="epoch", ylabel="cross-entropy (log scale)", yscale="log")
+            bottom.set_title(f"test loss {losses.test_loss[-1] / losses.train_loss[-1]:.1f} x train loss", fontsize=9)
+            top.legend(loc="lower right")
+            bottom.legend(loc="lower left")
+        fig.suptitle("memorizing 300 digits, and two cures: the accuracy gap is small on digits; "
+                     "the loss gap is what the cures close", fontsize=10)
+        fig.tight_layout(rect=(0, 0, 1, 0.96))
         print("picture:", plot.save(fig, os.path.join(args.out, "overfitting.png")))
-    return curves
+    return runs
 
 
 if __name__ == "__main__":

@@ -14,12 +14,13 @@ from framework.training import fit
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=200, help="epochs for the 2-D problems")
-    parser.add_argument("--digits-epochs", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=".")
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--epochs", type=int, default=200, help="Epochs of training for the 2-D problems.")
+    parser.add_argument("--digits-epochs", type=int, default=30, help="Epochs of training for the digits network.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed for the data, the weights and the shuffling.")
+    parser.add_argument("--out", default=".", help="Folder for the pictures (made if missing).")
     args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
     if not plot.available():
         print("pictures need matplotlib: pip install -e '.[plot]'")
         return {}

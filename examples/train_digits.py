@@ -12,10 +12,10 @@ from framework.training import fit
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--epochs", type=int, default=50, help="Epochs of training.")
+    parser.add_argument("--lr", type=float, default=3e-3, help="Adam's learning rate.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed for the split, the weights and the shuffling.")
     args = parser.parse_args(argv)
 
     # 1. Data: 1437 training and 360 test images of 8x8 pixels scaled to [0, 1], labels 0..9.

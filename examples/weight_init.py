@@ -34,11 +34,12 @@ def activations(init, activation, layers=5, units=100, samples=1000, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=".")
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--epochs", type=int, default=10, help="Epochs of training on digits for each initialisation.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed for the weights, the data and the shuffling.")
+    parser.add_argument("--out", default=".", help="Folder for the pictures (made if missing).")
     args = parser.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
 
     table = {}
     print("standard deviation of each layer's output (1000 samples, 5 layers of 100 units):")
@@ -65,14 +66,23 @@ def main(argv=None):
         rows = [(a, i) for a in ACTIVATIONS for i in INITS]
         fig, axes = plt.subplots(len(rows), 5, figsize=(12, 1.6 * len(rows)))
         for r, key in enumerate(rows):
+            counts = [np.histogram(out.ravel(), bins=30, range=(-1 if key[0] == "tanh" else 0, 1))[0]
+                      for out in table[key]]
+            # ReLU sends about half of all inputs to exactly 0: that bar would flatten the rest, so
+            # the y range is fixed by the other bars, as the book fixes it (its figure 6-14).
+            top = max(c[1:].max() for c in counts) * 1.15 if key[0] == "relu" else None
             for c, out in enumerate(table[key]):
                 axes[r, c].hist(out.ravel(), bins=30, range=(-1 if key[0] == "tanh" else 0, 1))
                 axes[r, c].set_yticks([])
+                if top:
+                    axes[r, c].set_ylim(0, top)
                 if c == 0:
-                    axes[r, c].set_ylabel(f"{key[0]}\n{key[1]}", fontsize=8)
+                    axes[r, c].set_ylabel(f"{key[0]}\n{key[1]}" + ("\n(bar at 0 cut)" if top else ""), fontsize=8)
                 if r == 0:
                     axes[r, c].set_title(f"layer {c + 1}")
-        fig.tight_layout()
+        fig.suptitle("activations of 5 layers: sigmoid and tanh want Xavier, ReLU wants He "
+                     "(with Xavier its outputs shrink toward 0 layer by layer)", fontsize=10)
+        fig.tight_layout(rect=(0, 0, 1, 0.985))
         print("picture:", plot.save(fig, os.path.join(args.out, "weight_init_histograms.png")))
         fig, ax = plt.subplots(figsize=(6, 4))
         for init, history in histories.items():

@@ -256,11 +256,12 @@ class Trainer:
     with replacement); train and test accuracy after every epoch (the book's only at iterations that
     are multiples of train_size / batch_size, so only at iteration 0 when they do not divide); batch
     losses recorded in training mode before the update (the book's after it, in inference mode);
-    seeded (`seed`).
+    seeded (`seed`); `callbacks` (framework.callbacks) run after the book's own bookkeeping.
     """
 
     def __init__(self, network, x_train, t_train, x_test, t_test, epochs=20, mini_batch_size=100,
-                 optimizer="SGD", optimizer_param=None, evaluate_sample_num_per_epoch=None, verbose=True, seed=None):
+                 optimizer="SGD", optimizer_param=None, evaluate_sample_num_per_epoch=None, verbose=True, seed=None,
+                 callbacks=()):
         name = str(optimizer).lower()
         if name not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
@@ -273,7 +274,7 @@ class Trainer:
         self.train_loss_list, self.train_acc_list, self.test_acc_list = [], [], []
         self.current_epoch = 0
         self._run = training.Trainer(network, self.optimizer, x_train, t_train, batch_size=mini_batch_size,
-                                     rng=seed, callbacks=[_BookLines(self)], progress=0)
+                                     rng=seed, callbacks=[_BookLines(self)] + list(callbacks), progress=0)
 
     def train_step(self, x_batch, t_batch):
         """One update on a batch; returns its loss."""
@@ -315,9 +316,14 @@ class _BookLines(Callback):
 
 # -- util (common/util.py) ----------------------------------------------------------------------------
 def smooth_curve(x):
-    """The book's smoothing of a loss curve: a Kaiser window of 11 points (beta 2), edges mirrored."""
+    """The book's smoothing of a loss curve: a Kaiser window of 11 points (beta 2), edges mirrored.
+
+    A curve of fewer than 11 points is returned as it is (the book's returns a shorter one).
+    """
     x = np.asarray(x, dtype=float)
     window = 11
+    if len(x) < window:
+        return x.copy()
     padded = np.r_[x[window - 1:0:-1], x, x[-1:-window:-1]]
     weights = np.kaiser(window, 2)
     smoothed = np.convolve(weights / weights.sum(), padded, mode="valid")

@@ -219,5 +219,5 @@ def test_random_search_on_a_local_dask_cluster():
     pytest.importorskip("dask.distributed")
     from examples_path import load_example
     search_module = load_example("hyperparameter_search")
-    search = search_module.main(["--n-iter", "2", "--max-iter", "3", "--dask", "local"])
+    search = search_module.main(["--sklearn", "--n-iter", "2", "--max-iter", "3", "--dask", "local"])
     assert len(search.cv_results_["mean_test_score"]) == 2 and search.best_score_ > 0.5
