@@ -1,8 +1,11 @@
-"""The book's first layers (ch. 5.4): a multiplication and an addition node of a computational graph.
+"""The book's first layers (ch. 5.4-5.5): the nodes of a computational graph, on plain numbers.
 
-They work on plain numbers, forward(x, y) and backward(dout) -> (dx, dy), to show the chain rule
-on the apple-and-orange shopping example before any array appears.
+MulLayer and AddLayer take two inputs, forward(x, y) and backward(dout) -> (dx, dy), for the
+apple-and-orange shopping example; ExpLayer and ReciprocalLayer ("exp" and "/") take one, and with
+them the sigmoid 1 / (1 + exp(-x)) is built node by node, as the book's figure 5-19 draws it.
 """
+import math
+
 
 
 class MulLayer:
@@ -33,3 +36,37 @@ class AddLayer:
 
     def __repr__(self):
         return "AddLayer()"
+
+
+class ExpLayer:
+    """out = exp(x);  backward: dx = dout * out (exp is its own derivative). The sigmoid graph's "exp" node."""
+
+    def __init__(self):
+        self.out = None
+
+    def forward(self, x):
+        self.out = math.exp(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * self.out
+
+    def __repr__(self):
+        return "ExpLayer()"
+
+
+class ReciprocalLayer:
+    """out = 1 / x;  backward: dx = -dout / x**2 = -dout * out**2. The sigmoid graph's "/" node."""
+
+    def __init__(self):
+        self.out = None
+
+    def forward(self, x):
+        self.out = 1.0 / x
+        return self.out
+
+    def backward(self, dout):
+        return -dout * self.out * self.out
+
+    def __repr__(self):
+        return "ReciprocalLayer()"

@@ -13,9 +13,23 @@ def _formula(layer, direction):
     return getattr(layer, "formula", ("?", "?"))[direction]
 
 
+#: Arrays with more entries than this print as a summary (shape, mean, std, min, max), not in full.
+SUMMARY_SIZE = 24
+
+
+def show(label, value, indent=6):
+    """One labelled array: in full when small, as a one-line summary when large."""
+    value = np.asarray(value)
+    head = " " * indent + f"{label:<4} = "
+    if value.size > SUMMARY_SIZE:
+        return (head + f"array of shape {value.shape}: mean {value.mean():.4g}, std {value.std():.4g}, "
+                f"min {value.min():.4g}, max {value.max():.4g}")
+    return head + np.array2string(value, precision=4, suppress_small=True, separator=", ", prefix=head)
+
+
 class Trace:
-    """forward: [{'node', 'formula', 'x', 'out'}], backward: [{'node', 'formula', 'dout', 'dx', 'grads'}],
-    loss: float, numerical: {key: array} (central differences), analytic: {key: array}."""
+    """forward: [{'node', 'formula', 'x', 'params', 'out'}], backward: [{'node', 'formula', 'dout', 'dx',
+    'grads'}], loss: float, numerical: {key: array} (central differences), analytic: {key: array}."""
 
     def __init__(self):
         self.forward, self.backward = [], []
@@ -26,15 +40,11 @@ class Trace:
         return max(float(np.abs(self.analytic[k] - self.numerical[k]).max()) for k in self.analytic)
 
     def __str__(self):
-        def show(label, value):
-            head = f"      {label:<4} = "
-            text = np.array2string(np.asarray(value), precision=4, suppress_small=True, separator=", ",
-                                   prefix=head)
-            return head + text
-
         lines = ["FORWARD"]
         for step in self.forward:
-            lines += [f"  {step['node']}: {step['formula']}", show("x", step["x"]), show("out", step["out"])]
+            lines += [f"  {step['node']}: {step['formula']}", show("x", step["x"])]
+            lines += [show(name, value) for name, value in step.get("params", {}).items()]
+            lines.append(show("out", step["out"]))
         lines += [f"  loss L = {self.loss:.6f}", "", "BACKWARD (dout = dL/d(out), starting from dL/dL = 1)"]
         for step in self.backward:
             lines += [f"  {step['node']}: {step['formula']}", show("dout", step["dout"]), show("dx", step["dx"])]
@@ -55,7 +65,9 @@ def trace(model, x, t):
     for name, layer in zip(names, model.layers):
         before = out
         out = layer.forward(out, train=True)
-        result.forward.append({"node": name, "formula": _formula(layer, 0), "x": before.copy(), "out": out.copy()})
+        params = {key: value.copy() for key, value in getattr(layer, "params", {}).items()}
+        result.forward.append({"node": name, "formula": _formula(layer, 0), "x": before.copy(), "params": params,
+                               "out": out.copy()})
     loss_layer, loss_name = model.loss_layer, type(model.loss_layer).__name__
     result.loss = loss_layer.forward(out, t) + model.decay_loss()
     result.forward.append({"node": loss_name, "formula": _formula(loss_layer, 0), "x": out.copy(),

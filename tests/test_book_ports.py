@@ -131,6 +131,25 @@ def test_ch06_batch_norm_test(digits):
         assert accuracy[weight_init_std, False] < 0.2 < 0.8 < accuracy[weight_init_std, True]
 
 
+def test_ch06_batch_norm_needs_the_books_eps_at_the_smallest_scale(digits):
+    from framework import layers
+    (x_train, t_train), _ = digits
+    x_train, t_train = x_train[:1000], t_train[:1000]
+    accuracy = {}
+    for eps in (1e-6, 1e-5):  # the book's, and PyTorch's (ours)
+        network = MultiLayerNetExtend(input_size=64, hidden_size_list=[100] * 5, output_size=10,
+                                      weight_init_std=1e-4, use_batchnorm=True, seed=0)
+        for layer in network.layers:
+            if isinstance(layer, layers.BatchNormalization):
+                layer.eps = eps
+        optimizer = SGD(lr=0.01)
+        for batch_mask in batches(len(x_train), 100, 200):
+            optimizer.update(network.params, network.gradient(x_train[batch_mask], t_train[batch_mask]))
+        accuracy[eps] = network.accuracy(x_train, t_train)
+    # At std 1e-4 a batch's variance is about 1e-8, far below 1e-5: that eps swamps it.
+    assert accuracy[1e-5] < 0.2 < 0.4 < accuracy[1e-6]
+
+
 def train_overfit(digits, network, epochs=201):
     """The book's setup for overfitting: 300 training samples, SGD lr 0.01, batch 100."""
     (x_train, t_train), (x_test, t_test) = digits

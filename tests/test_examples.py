@@ -117,5 +117,24 @@ def test_examples_run_as_scripts_from_any_directory(tmp_path):
 def test_walkthrough_returns_values_equal_to_numerical_gradients(capsys):
     result = load_example("backprop_walkthrough").main([])
     assert result.max_error() < 1e-8
-    shopping = load_example("backprop_walkthrough").shopping()
+    walkthrough = load_example("backprop_walkthrough")
+    shopping = walkthrough.shopping()
     assert shopping["price"] == pytest.approx(715) and shopping["dtax"] == pytest.approx(650)
+    apple = walkthrough.one_apple()  # the book's figure 5-16: 220, dapple 2.2, dapple_num 110, dtax 200
+    assert (apple["price"], apple["dapple"], apple["dapple_num"], apple["dtax"]) == pytest.approx((220, 2.2, 110, 200))
+    import math
+    for x in (-3.0, 0.0, 0.5, 4.0):  # the sigmoid built from x -1, exp, +1 and / nodes
+        graph = walkthrough.sigmoid_graph(x)
+        y = 1 / (1 + math.exp(-x))
+        assert graph["y"] == pytest.approx(y, rel=1e-15) and graph["dx"] == pytest.approx(y * (1 - y), rel=1e-12)
+    text = capsys.readouterr().out
+    assert "W    = [[" in text and "b    = [0., 0.]" in text  # the trace shows each layer's parameters
+
+
+def test_trace_summarises_large_arrays():
+    import numpy as np
+
+    from framework.network import MLP
+    from framework.trace import trace
+    text = str(trace(MLP(30, [20], 3, seed=0), np.ones((2, 30)), [0, 1]))
+    assert "W    = array of shape (30, 20): mean" in text and "std" in text and "max" in text
