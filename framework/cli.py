@@ -1,4 +1,4 @@
-"""The command line: `python -m framework {train, evaluate, predict} ...` (`--help` on each)."""
+"""The command line: `python -m framework {train, evaluate, predict, gradcheck, download} ...` (`--help` on each)."""
 import argparse
 import os
 import sys
@@ -95,6 +95,11 @@ def build_parser():
     predict.add_argument("model", metavar="MODEL.npz")
     predict.add_argument("input", metavar="INPUT.npy|.csv")
     predict.add_argument("--output", metavar="FILE.csv", help="where to write (default: standard output)")
+    download = commands.add_parser("download", help="fetch MNIST's files into datasets/ (mirrors, checksums, resume)")
+    download.add_argument("dataset", choices=("mnist",), help="the data set to fetch")
+    download.add_argument("--folder", metavar="DIR", help="where to put the files (default: <data home>/mnist)")
+    download.add_argument("--mirror", metavar="URL", action="append",
+                          help="a base URL holding the four .gz files; repeat for several (default: three known mirrors)")
     gradcheck = commands.add_parser("gradcheck", help="check backprop against central differences on an MLP",
                                     formatter_class=defaults)
     gradcheck.add_argument("--hidden", type=POSITIVE, nargs="+", default=[100], metavar="SIZE",
@@ -288,10 +293,17 @@ def predict_command(args):
     return 0
 
 
+def download_command(args):
+    from .download import MNIST_MIRRORS, download
+    folder = download(args.dataset, folder=args.folder, mirrors=tuple(args.mirror or MNIST_MIRRORS))
+    print(f"{args.dataset} is in {folder}: python -m framework train --dataset {args.dataset}")
+    return 0
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     command = {"train": train, "evaluate": evaluate_command, "predict": predict_command,
-               "gradcheck": gradcheck_command}[args.command]
+               "gradcheck": gradcheck_command, "download": download_command}[args.command]
     if args.debug:
         return command(args)
     try:
