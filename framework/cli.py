@@ -9,7 +9,7 @@ import numpy as np
 from . import callbacks, datasets, io, schedules
 from .fileio import atomic_write_text
 from .gradcheck import gradient_check
-from .network import ACTIVATIONS, MLP
+from .network import ACTIVATIONS, MLP, conv_net
 from .optimizers import OPTIMIZERS
 from .fileio import check_writable
 from .plot import image_format, plot_history
@@ -58,6 +58,9 @@ def build_parser():
 
     train = commands.add_parser("train", help="train an MLP and report its test accuracy", formatter_class=defaults)
     train.add_argument("--dataset", default="digits", choices=DATASETS)
+    train.add_argument("--model", default="mlp", choices=("mlp", "convnet"),
+                       help="mlp: --hidden layers of --activation; convnet: two 3x3 convolutions of 32, 2x2 pooling, "
+                            "Affine 100 (image datasets: digits, mnist, fashion)")
     train.add_argument("--hidden", type=POSITIVE, nargs="+", default=[100], metavar="SIZE",
                        help="hidden layer sizes, e.g. --hidden 256 128")
     train.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS))
@@ -71,8 +74,9 @@ def build_parser():
                        help="clip gradients to this global norm")
     train.add_argument("--dropout", type=FRACTION, default=0.0, help="dropout ratio after each hidden layer")
     train.add_argument("--batchnorm", action="store_true", help="batch normalization after each hidden Affine")
-    train.add_argument("--validation-fraction", type=FRACTION, default=0.1,
-                       help="share of the training set held out for validation")
+    train.add_argument("--validation-fraction", type=FRACTION, default=None,
+                       help="share of the training set held out for validation (default 0.1 for mlp; 0 for convnet, "
+                            "which reaches 0.985 on digits only with all of its training data)")
     train.add_argument("--early-stopping", action="store_true",
                        help="stop when val_loss stops improving and keep the best epoch's weights")
     train.add_argument("--patience", type=POSITIVE, default=10, help="epochs without improvement before stopping")
@@ -102,6 +106,8 @@ def build_parser():
                           help="a base URL holding the four .gz files; repeat for several (default: three known mirrors)")
     gradcheck = commands.add_parser("gradcheck", help="check backprop against central differences on an MLP",
                                     formatter_class=defaults)
+    gradcheck.add_argument("--model", default="mlp", choices=("mlp", "convnet"),
+                           help="mlp (the flags below) or the default conv net of train --model convnet")
     gradcheck.add_argument("--hidden", type=POSITIVE, nargs="+", default=[100], metavar="SIZE",
                            help="hidden layer sizes")
     gradcheck.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS), help="hidden activation")
@@ -114,24 +120,48 @@ def build_parser():
 
 
 def gradcheck_command(args):
-
-    (x, t), _ = datasets.load_digits(seed=args.seed)
-    model = MLP(64, args.hidden, 10, activation=args.activation, batchnorm=args.batchnorm, dropout=args.dropout,
-                weight_decay=args.weight_decay, seed=args.seed)
-    print(f"MLP 64-{'-'.join(map(str, args.hidden))}-10 ({args.activation}) on the first {args.samples} digits: "
-          "every parameter's backprop gradient against central differences")
+    images = args.model == "convnet"
+    (x, t), _ = datasets.load_digits(seed=args.seed, shape="images" if images else "flat")
+    if images:
+        model = make_convnet(x.shape[1:], args.seed, np.float64)
+        # Biases start at 0 and digits have blank borders: whole feature maps would sit exactly on ReLU's
+        # kink at 0, where no derivative exists. Small random biases move the check to a generic point.
+        rng = np.random.default_rng(args.seed)
+        for key in [k for k in model.params if k.startswith("b")]:
+            model.params[key] += rng.normal(scale=0.01, size=model.params[key].shape)
+        print(f"the default conv net ({model.parameter_count:,} parameters: two 3x3 convolutions of 32, 2x2 pooling, "
+              f"Affine 100, Affine 10; biases moved off 0 by N(0, 0.01^2)) on the first {args.samples} digits as "
+              "1x8x8 images: every parameter's backprop gradient against central differences")
+    else:
+        model = MLP(64, args.hidden, 10, activation=args.activation, batchnorm=args.batchnorm, dropout=args.dropout,
+                    weight_decay=args.weight_decay, seed=args.seed)
+        print(f"MLP 64-{'-'.join(map(str, args.hidden))}-10 ({args.activation}) on the first {args.samples} digits: "
+              "every parameter's backprop gradient against central differences")
     report = gradient_check(model, x[:args.samples], t[:args.samples], tolerance=1e-5 if args.batchnorm else 1e-6)
     print(report)
     return 0 if report.passed else 1
 
 
-def load_dataset(name, seed, dtype):
-    """((x_train, t_train), (x_test, t_test)) of a dataset named on the command line."""
+IMAGE_DATASETS = ("digits", "mnist", "fashion")
+
+
+def make_convnet(image_shape, seed, dtype):
+    """The command line's conv net: conv_net with two 3x3 convolutions of 32 filters (0.989 on digits at seed 0)."""
+    return conv_net(tuple(image_shape), filters=(32, 32), seed=seed, dtype=dtype)
+
+
+def load_dataset(name, seed, dtype, images=False):
+    """((x_train, t_train), (x_test, t_test)) of a dataset named on the command line; images=True
+    gives x as (N, 1, H, W) for a conv net."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    if images and name not in IMAGE_DATASETS:
+        raise ValueError(f"--model convnet needs images: --dataset {' or '.join(IMAGE_DATASETS)}, got {name!r}")
     dtype = np.dtype(dtype).type
     if name in ("mnist", "fashion"):
-        return datasets.load_mnist(kind=name, dtype=dtype)
+        return datasets.load_mnist(kind=name, dtype=dtype, flatten=not images)
+    if name == "digits":
+        return datasets.load_digits(seed=seed, dtype=dtype, shape="images" if images else "flat")
     loader = getattr(datasets, f"make_{name}" if name in ("moons", "circles", "spiral") else f"load_{name}")
     return loader(seed=seed, dtype=dtype)
 
@@ -164,7 +194,7 @@ def run_settings(checkpoint, path):
             raise ValueError(f"{path}: run setting {key!r} must be {getattr(kind, '__name__', 'a number')}, "
                              f"got {value!r}")
     if settings["dataset"] not in DATASETS or settings["schedule"] not in SCHEDULES \
-            or settings["dtype"] not in ("float32", "float64"):
+            or settings["dtype"] not in ("float32", "float64") or settings.get("model", "mlp") not in ("mlp", "convnet"):
         raise ValueError(f"{path}: unknown dataset, schedule or dtype in its run settings {settings}")
     return dict(settings)
 
@@ -190,15 +220,26 @@ def train(args):
         settings["epochs_planned"] = max(settings["epochs_planned"], args.epochs)
         print(f"resuming {args.resume} after epoch {checkpoint.epoch} (architecture and settings from the file)")
     else:
+        fraction = args.validation_fraction
+        if fraction is None:
+            fraction = 0.0 if args.model == "convnet" else 0.1
         settings = {"dataset": args.dataset, "seed": args.seed, "dtype": args.dtype, "batch_size": args.batch_size,
-                    "validation_fraction": args.validation_fraction, "schedule": args.schedule, "lr": args.lr,
-                    "epochs_planned": args.epochs, "early_stopping": args.early_stopping, "patience": args.patience}
-    (x_train, t_train), (x_test, t_test) = load_dataset(settings["dataset"], settings["seed"], settings["dtype"])
+                    "validation_fraction": fraction, "schedule": args.schedule, "lr": args.lr,
+                    "epochs_planned": args.epochs, "early_stopping": args.early_stopping, "patience": args.patience,
+                    "model": args.model}
+    images = settings.get("model", "mlp") == "convnet"
+    (x_train, t_train), (x_test, t_test) = load_dataset(settings["dataset"], settings["seed"], settings["dtype"],
+                                                        images=images)
     if not args.resume:
         dtype = np.dtype(args.dtype).type
         classes = int(max(t_train.max(), t_test.max())) + 1
-        model = MLP(x_train.shape[1], args.hidden, classes, activation=args.activation, weight_decay=args.weight_decay,
-                    dropout=args.dropout, batchnorm=args.batchnorm, seed=args.seed, dtype=dtype)
+        if images:
+            model = make_convnet(x_train.shape[1:], args.seed, dtype)
+            model.weight_decay = args.weight_decay
+        else:
+            model = MLP(x_train.shape[1], args.hidden, classes, activation=args.activation,
+                        weight_decay=args.weight_decay, dropout=args.dropout, batchnorm=args.batchnorm,
+                        seed=args.seed, dtype=dtype)
         optimizer = OPTIMIZERS[args.optimizer](lr=args.lr, clip_norm=args.clip_norm)
     print(f"{settings['dataset']}: {len(x_train)} training and {len(x_test)} test samples; "
           f"{model.parameter_count:,} parameters; {optimizer!r}")
@@ -221,7 +262,7 @@ def train(args):
         (history.to_json if args.history.lower().endswith(".json") else history.to_csv)(args.history)
         print(f"history written to {args.history}")
     if args.plot:
-        plot_history(history, args.plot, title=f"MLP on {settings['dataset']}")
+        plot_history(history, args.plot, title=f"{settings.get('model', 'mlp')} on {settings['dataset']}")
         print(f"curves drawn in {args.plot}")
     if args.checkpoint:
         print(f"model saved in {args.checkpoint}")
@@ -237,7 +278,8 @@ def evaluate_command(args):
     if checkpoint.best_weights is not None:  # early stopping: judge the weights it chose
         checkpoint.model.set_weights(checkpoint.best_weights)
     settings = run_settings(checkpoint, args.model)
-    _, (x_test, t_test) = load_dataset(settings["dataset"], settings["seed"], settings["dtype"])
+    _, (x_test, t_test) = load_dataset(settings["dataset"], settings["seed"], settings["dtype"],
+                                       images=settings.get("model", "mlp") == "convnet")
     predicted = checkpoint.model.predict(x_test).argmax(axis=1)
     print(f"{args.model}: {settings['dataset']} test set, {len(x_test)} samples")
     print(f"accuracy {np.mean(predicted == t_test):.4f}")
@@ -281,6 +323,9 @@ def predict_command(args):
     x = read_rows(args.input)
     if x.ndim == 1:
         x = x.reshape(1, -1)
+    shape = model.input_shape
+    if shape is not None and x.ndim == 2 and x.shape[1] == int(np.prod(shape)):
+        x = x.reshape((len(x),) + tuple(shape))  # rows of pixels, as a CSV holds them, for a conv net
     probabilities = model.predict_proba(x)
     header = "label," + ",".join(f"p{c}" for c in range(probabilities.shape[1]))
     lines = [header] + [f"{p.argmax()}," + ",".join(f"{v:.6g}" for v in p) for p in probabilities]

@@ -12,7 +12,7 @@ import numpy as np
 from .fileio import atomic_path
 from .functions import one_hot as to_one_hot
 from .preprocessing import standardize, stratified_split  # noqa: F401  (part of this module's API too)
-from .validation import check_dtype, check_number, check_seed
+from .validation import check_choice, check_dtype, check_number, check_seed
 
 
 def data_home():
@@ -46,23 +46,27 @@ def _check_normalize(normalize):
         raise ValueError(f"normalize must be True, False or 'standard', got {normalize!r}")
 
 
-def load_digits(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.float64):
+def load_digits(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.float64, shape="flat"):
     """scikit-learn's handwritten digits: 1797 images of 8x8 pixels (64 features), 10 classes.
 
     Returns ((x_train, t_train), (x_test, t_test)) from a stratified split seeded by `seed`.
     normalize: True scales pixels from 0..16 to [0, 1]; "standard" gives each pixel mean 0 and
     standard deviation 1 on the training set (see `standardize`); False keeps 0..16.
     one_hot: t as one-hot rows (N, 10) instead of labels (N,). x (and one-hot t) have `dtype`;
-    labels are int64.
+    labels are int64. shape: "flat" gives x as (N, 64) rows, "images" as (N, 1, 8, 8) for conv nets.
     """
     dtype = check_dtype(dtype)
     _check_normalize(normalize)
+    check_choice(shape, "shape", ("flat", "images"))
     images, labels = _digits_arrays()
     x = images.astype(dtype)
     if normalize is True:
         x /= 16  # the pixel range 0..16 is known, so every pixel is scaled alike
-    return _scale_and_split(x, labels, test_size, "standard" if normalize == "standard" else False, one_hot, seed,
-                            dtype, 10)
+    (x_train, t_train), (x_test, t_test) = _scale_and_split(
+        x, labels, test_size, "standard" if normalize == "standard" else False, one_hot, seed, dtype, 10)
+    if shape == "images":
+        x_train, x_test = x_train.reshape(-1, 1, 8, 8), x_test.reshape(-1, 1, 8, 8)
+    return (x_train, t_train), (x_test, t_test)
 
 
 # -- scikit-learn's bundled tables ---------------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 from . import layers as L
 from .fileio import atomic_path
 from .history import EPOCH_KEYS, History
-from .network import MLP, Sequential
+from .network import MLP, Sequential, SimpleConvNet
 from .optimizers import OPTIMIZERS
 from .validation import check_dtype
 
@@ -67,15 +67,23 @@ def _build_layer(spec, dtype):
     return L.LAYERS[kind].from_config({k: v for k, v in spec.items() if k != "type"}, dtype)
 
 
+#: Networks saved by their constructor's arguments (`config`); any other Sequential is saved layer by layer.
+MODELS = {"MLP": MLP, "SimpleConvNet": SimpleConvNet}
+
+
 def describe_model(model):
-    """The architecture as JSON-ready data: MLP's config, or a Sequential's list of layers."""
-    if type(model) is MLP:
-        return {"class": "MLP", "config": model.config}
-    if type(model) is not Sequential or type(model.loss_layer) is not L.SoftmaxCrossEntropy:
-        raise TypeError(f"cannot save a {type(model).__name__}: io saves MLP and Sequential with SoftmaxCrossEntropy")
-    return {"class": "Sequential", "layers": [_describe_layer(layer) for layer in model.layers],
-            "weight_decay": model.weight_decay, "weight_decay_per_sample": model.weight_decay_per_sample,
-            "dtype": np.dtype(model.dtype).name}
+    """The architecture as JSON-ready data: a config network's arguments, or a Sequential's list of layers."""
+    if MODELS.get(type(model).__name__) is type(model):
+        return {"class": type(model).__name__, "config": model.config}
+    if not isinstance(model, Sequential) or type(model.loss_layer) is not L.SoftmaxCrossEntropy:
+        raise TypeError(f"cannot save a {type(model).__name__}: io saves {', '.join(MODELS)} and Sequential "
+                        "networks with SoftmaxCrossEntropy")
+    description = {"class": "Sequential", "layers": [_describe_layer(layer) for layer in model.layers],
+                   "weight_decay": model.weight_decay, "weight_decay_per_sample": model.weight_decay_per_sample,
+                   "dtype": np.dtype(model.dtype).name}
+    if model.input_shape is not None:
+        description["input_shape"] = [int(n) for n in model.input_shape]
+    return description
 
 
 def build_model(description, path="the checkpoint"):
@@ -86,27 +94,34 @@ def build_model(description, path="the checkpoint"):
     """
     try:
         kind = description.get("class")
-        if kind == "MLP":
+        if kind in MODELS:
             config = description.get("config")
             if not isinstance(config, dict):
-                raise ValueError(f"'config' must be a dict of MLP settings, got {type(config).__name__}")
-            allowed = set(inspect.signature(MLP).parameters)
+                raise ValueError(f"'config' must be a dict of {kind} settings, got {type(config).__name__}")
+            allowed = set(inspect.signature(MODELS[kind]).parameters)
             if set(config) - allowed:
-                raise ValueError(f"unknown MLP setting(s) {sorted(set(config) - allowed)}; "
-                                 f"MLP takes {', '.join(sorted(allowed))}")
-            return MLP(**config)
+                raise ValueError(f"unknown {kind} setting(s) {sorted(set(config) - allowed)}; "
+                                 f"{kind} takes {', '.join(sorted(allowed))}")
+            return MODELS[kind](**config)
         if kind == "Sequential":
-            unknown = set(description) - {"class", "layers", "weight_decay", "weight_decay_per_sample", "dtype"}
+            unknown = set(description) - {"class", "layers", "weight_decay", "weight_decay_per_sample", "dtype",
+                                          "input_shape"}
             if unknown:
                 raise ValueError(f"unknown Sequential entries {sorted(unknown)}")
             layers = description.get("layers")
             if not isinstance(layers, list) or not layers:
                 raise ValueError(f"'layers' must be a non-empty list, got {layers!r}")
             dtype = check_dtype(description.get("dtype"))
-            return Sequential([_build_layer(spec, dtype) for spec in layers],
-                              weight_decay=description.get("weight_decay", 0.0),
-                              weight_decay_per_sample=description.get("weight_decay_per_sample", False))
-        raise ValueError(f"unknown model class {kind!r}; known: MLP, Sequential")
+            model = Sequential([_build_layer(spec, dtype) for spec in layers],
+                               weight_decay=description.get("weight_decay", 0.0),
+                               weight_decay_per_sample=description.get("weight_decay_per_sample", False))
+            shape = description.get("input_shape")
+            if shape is not None:
+                if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 1 for n in shape):
+                    raise ValueError(f"'input_shape' must be a list of sizes, got {shape!r}")
+                model.input_shape = tuple(shape)
+            return model
+        raise ValueError(f"unknown model class {kind!r}; known: {', '.join(MODELS)}, Sequential")
     except (TypeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{path}: the saved architecture is not valid: {exc}") from None
 
@@ -114,8 +129,9 @@ def build_model(description, path="the checkpoint"):
 def _architecture(description):
     """What must match to load a checkpoint into a model: everything but the seed (files written
     before weight_decay_per_sample existed have it False)."""
-    if description.get("class") == "MLP":
-        config = {"weight_decay_per_sample": False, "batchnorm_eps": 1e-5, **description["config"]}
+    if description.get("class") in MODELS:
+        defaults = {"weight_decay_per_sample": False, "batchnorm_eps": 1e-5} if description["class"] == "MLP" else {}
+        config = {**defaults, **description["config"]}
         config.pop("seed", None)
         return {**description, "config": config}
     return {"weight_decay_per_sample": False, **description}

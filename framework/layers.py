@@ -8,6 +8,7 @@ Each layer also describes itself: `formula` (what `framework.trace` prints) and 
 import numpy as np
 
 from .functions import sigmoid
+from .im2col import add_windows, check_window, col2im, im2col, windows
 from .validation import as_array, as_labels, check_allocation, check_bool, check_number, check_seed
 
 
@@ -377,6 +378,150 @@ class SoftmaxCrossEntropy(Layer):
 
 
 
+class Convolution(Layer):
+    """2-D convolution (cross-correlation, as the book and PyTorch): out[n, f] = sum_c W[f, c] * x[n, c] + b[f].
+
+    W is (FN, C, FH, FW), b is (FN,); x is (N, C, H, W), out is (N, FN, OH, OW) with
+    OH = (H + 2 * pad - FH) // stride + 1 (framework.im2col.conv_output_size). Through im2col:
+    col = im2col(x) (N*OH*OW, C*FH*FW), out = col @ W.reshape(FN, -1).T + b. Backward, with
+    dout as (N*OH*OW, FN): db = sum(dout), dW = dout.T @ col, dx = col2im(dout @ W.reshape(FN, -1)).
+    """
+
+    formula = ("out = im2col(x) @ W.reshape(FN, -1).T + b",
+               "dW = dout.T @ im2col(x),  db = sum(dout),  dx = col2im(dout @ W.reshape(FN, -1))")
+    W = property(lambda self: self.params["W"], doc="The book's name for params['W'].")
+    b = property(lambda self: self.params["b"], doc="The book's name for params['b'].")
+    dW = property(lambda self: self.grads["W"], doc="The book's name for grads['W'] (after backward).")
+    db = property(lambda self: self.grads["b"], doc="The book's name for grads['b'] (after backward).")
+
+    def __init__(self, W, b, stride=1, pad=0):
+        super().__init__()
+        W, b = np.asarray(W), np.asarray(b)
+        if W.ndim != 4 or b.shape != (W.shape[0],):
+            raise ValueError(f"Convolution needs W of shape (FN, C, FH, FW) and b of shape (FN,), "
+                             f"got W {W.shape} and b {b.shape}")
+        if W.dtype != b.dtype or W.dtype.kind != "f":
+            raise TypeError(f"W and b must share one float dtype, got {W.dtype} and {b.dtype}")
+        self.stride = check_number(stride, "stride", low=1, integer=True)
+        self.pad = check_number(pad, "pad", low=0, integer=True)
+        self.params = {"W": W, "b": b}
+        self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
+
+    def forward(self, x, train=True):
+        W, b = self.params["W"], self.params["b"]
+        filters, channels, filter_h, filter_w = W.shape
+        if x.ndim != 4 or x.shape[1] != channels:
+            raise ValueError(f"x must be images of shape (N, {channels}, H, W) for this Convolution, "
+                             f"got shape {x.shape}")
+        out_h, out_w = check_window(x.shape, filter_h, filter_w, self.stride, self.pad)
+        self.x_shape = x.shape
+        self.col = im2col(x, filter_h, filter_w, self.stride, self.pad)
+        out = self.col @ W.reshape(filters, -1).T
+        out += b
+        return out.reshape(len(x), out_h, out_w, filters).transpose(0, 3, 1, 2)
+
+    def parameter_gradients(self, dout):
+        """dW and db only, without dx (a network's first layer needs no dx); returns dout as rows (N*OH*OW, FN)."""
+        filters = self.params["W"].shape[0]
+        rows = dout.transpose(0, 2, 3, 1).reshape(-1, filters)
+        np.matmul(rows.T, self.col, out=self.grads["W"].reshape(filters, -1))
+        np.dot(_ones(len(rows), rows.dtype), rows, out=self.grads["b"])
+        return rows
+
+    def backward(self, dout):
+        rows = self.parameter_gradients(dout)
+        W = self.params["W"]
+        dcol = rows @ W.reshape(W.shape[0], -1)
+        return col2im(dcol, self.x_shape, W.shape[2], W.shape[3], self.stride, self.pad)
+
+    def config(self):
+        return {"shape": list(self.params["W"].shape), "stride": self.stride, "pad": self.pad}
+
+    @classmethod
+    def from_config(cls, config, dtype):
+        shape = config.get("shape")
+        if not isinstance(shape, list) or len(shape) != 4 or not all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in shape):
+            raise ValueError(f"Convolution needs {{'shape': [FN, C, FH, FW], ...}} with sizes >= 1, got {config!r}")
+        check_allocation(2 * int(np.prod(shape)), dtype, f"Convolution {shape} (weights and gradients)")
+        return cls(np.zeros(shape, dtype), np.zeros(shape[0], dtype), config.get("stride", 1), config.get("pad", 0))
+
+    def __repr__(self):
+        filters, channels, filter_h, filter_w = self.params["W"].shape
+        return (f"Convolution({channels} -> {filters}, {filter_h}x{filter_w}, stride={self.stride}, pad={self.pad}, "
+                f"dtype={self.params['W'].dtype})")
+
+
+class Pooling(Layer):
+    """Max pooling over pool_h x pool_w windows: out[n, c, i, j] = max of x's window (i, j) in channel c.
+
+    x is (N, C, H, W), out is (N, C, OH, OW); padding adds zeros, as the book's. Backward routes each
+    dout to the position of its window's maximum (the first one, on ties); every other entry gets 0.
+    Non-overlapping windows (stride = pool size, no padding, sizes that divide) take a reshape
+    instead of the window view.
+    """
+
+    formula = ("out = max over each pool_h x pool_w window", "dx = dout at each window's argmax, 0 elsewhere")
+
+    def __init__(self, pool_h, pool_w, stride=1, pad=0):
+        super().__init__()
+        self.pool_h = check_number(pool_h, "pool_h", low=1, integer=True)
+        self.pool_w = check_number(pool_w, "pool_w", low=1, integer=True)
+        self.stride = check_number(stride, "stride", low=1, integer=True)
+        self.pad = check_number(pad, "pad", low=0, integer=True)
+
+    def _tiles(self, shape):
+        """True when the windows tile x exactly (the reshape fast path)."""
+        return (self.pad == 0 and self.stride == self.pool_h == self.pool_w
+                and shape[2] % self.pool_h == 0 and shape[3] % self.pool_w == 0)
+
+    def forward(self, x, train=True):
+        if x.ndim != 4:
+            raise ValueError(f"x must be images of shape (N, C, H, W) for Pooling, got shape {x.shape}")
+        out_h, out_w = check_window(x.shape, self.pool_h, self.pool_w, self.stride, self.pad, what="the pool window")
+        n, c = x.shape[:2]
+        self.x_shape = x.shape
+        if self._tiles(x.shape):
+            blocks = x.reshape(n, c, out_h, self.pool_h, out_w, self.pool_w).transpose(0, 1, 2, 4, 3, 5)
+        else:
+            blocks = windows(x, self.pool_h, self.pool_w, self.stride, self.pad)
+        flat = blocks.reshape(n, c, out_h, out_w, self.pool_h * self.pool_w)
+        self.argmax = flat.argmax(axis=-1)
+        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+
+    def backward(self, dout):
+        n, c, out_h, out_w = dout.shape
+        flat = np.zeros((n, c, out_h, out_w, self.pool_h * self.pool_w), dtype=dout.dtype)
+        np.put_along_axis(flat, self.argmax[..., None], dout[..., None], axis=-1)
+        blocks = flat.reshape(n, c, out_h, out_w, self.pool_h, self.pool_w)
+        if self._tiles(self.x_shape):
+            return blocks.transpose(0, 1, 2, 4, 3, 5).reshape(self.x_shape)
+        return add_windows(blocks, self.x_shape, self.stride, self.pad)
+
+    def kink_state(self):
+        """Which entry of each window was the largest: a step that changes it crossed max's kink."""
+        return self.argmax
+
+    def config(self):
+        return {"pool_h": self.pool_h, "pool_w": self.pool_w, "stride": self.stride, "pad": self.pad}
+
+    def __repr__(self):
+        return f"Pooling({self.pool_h}x{self.pool_w}, stride={self.stride}, pad={self.pad})"
+
+
+class Flatten(Layer):
+    """out = x.reshape(N, -1): images (N, C, H, W) to rows (N, C*H*W) for an Affine layer; backward reshapes back."""
+
+    formula = ("out = x.reshape(N, -1)", "dx = dout.reshape(x.shape)")
+
+    def forward(self, x, train=True):
+        self.x_shape = x.shape
+        return x.reshape(len(x), -1)
+
+    def backward(self, dout):
+        return dout.reshape(self.x_shape)
+
+
 class MeanSquaredError(Layer):
     """Squared error as a loss layer: forward(y, t) = sum((y - t)**2) / (2N), backward dx = (y - t) / N.
 
@@ -408,4 +553,5 @@ class MeanSquaredError(Layer):
 
 
 #: The layers `framework.io` can save and load, by class name. A new layer goes here too.
-LAYERS = {cls.__name__: cls for cls in (Affine, ReLU, Sigmoid, Tanh, Identity, Dropout, BatchNormalization)}
+LAYERS = {cls.__name__: cls for cls in (Affine, ReLU, Sigmoid, Tanh, Identity, Dropout, BatchNormalization,
+                                        Convolution, Pooling, Flatten)}

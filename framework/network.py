@@ -1,4 +1,4 @@
-"""Networks: `Sequential` chains layers and a loss; `MLP` builds the book's multilayer net.
+"""Networks: `Sequential` chains layers and a loss; `MLP` builds the book's multilayer net, `SimpleConvNet` its conv net.
 
 Parameters are named as in the book: W1, b1, W2, b2, ... for the Affine layers in order and
 gamma1, beta1, ... for the BatchNormalization layers in order.
@@ -9,7 +9,9 @@ import numpy as np
 
 from . import functions
 from .flat import FlatParameters
-from .layers import Affine, BatchNormalization, Dropout, Identity, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
+from .im2col import check_window
+from .layers import (Affine, BatchNormalization, Convolution, Dropout, Flatten, Identity, Pooling, ReLU, Sigmoid,
+                     SoftmaxCrossEntropy, Tanh)
 from .validation import (as_array, as_labels, check_allocation, check_bool, check_choice, check_dtype, check_number,
                          check_sample_weight, check_seed)
 
@@ -109,6 +111,7 @@ class Sequential:
         self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
         self.weight_decay_per_sample = check_bool(weight_decay_per_sample, "weight_decay_per_sample")
         self._decay_divisor = 1.0  # the last batch's size when the decay is per sample
+        self.input_shape = None  # one sample's shape, for summary(), when the first layer does not fix it
         self.params = NamedArrays(self, "params")
         self.grads = NamedArrays(self, "grads")
         self._locations = {}
@@ -249,13 +252,13 @@ class Sequential:
     def backward(self, dout=1.0, input_grad=True):
         """Backpropagate from the last loss; fills every layer's grads; returns dL/dx.
 
-        With input_grad=False (training), a first Affine layer computes only dW and db, not the
-        (N, D) product dx that nobody reads, and None is returned.
+        With input_grad=False (training), a first Affine or Convolution layer computes only dW and
+        db, not the dx that nobody reads (the largest product of an MLP), and None is returned.
         """
         dout = self.loss_layer.backward(dout)
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
-            if i == 0 and not input_grad and isinstance(layer, Affine):
+            if i == 0 and not input_grad and hasattr(layer, "parameter_gradients"):
                 layer.parameter_gradients(dout)
                 dout = None
             else:
@@ -363,12 +366,14 @@ class Sequential:
     def summary(self, print_fn=print, input_size=None):
         """Print each layer with its output shape and parameter count, and the totals.
 
-        input_size: features per sample, needed only when the first layer does not fix it.
+        input_size: one sample's size (features, or (C, H, W) for images), needed only when neither
+        the first layer nor the network's input_shape fixes it.
         """
-        input_size = input_size or self.input_size
-        if input_size is None:
+        shape = input_size or self.input_shape or self.input_size
+        if shape is None:
             raise ValueError("summary needs input_size=...: the first layer takes inputs of any width")
-        x = np.zeros((1, input_size), dtype=self.dtype)
+        input_size = tuple(shape) if isinstance(shape, (tuple, list)) else (int(shape),)
+        x = np.zeros((1,) + input_size, dtype=self.dtype)
         rows = []
         for layer in self.layers:
             x = layer.forward(x, train=False)
@@ -381,7 +386,8 @@ class Sequential:
         for row in rows:
             print_fn(line.format(*row))
         print_fn("-" * (sum(widths) + 4))
-        print_fn(f"Total params: {self.parameter_count:,} (input {input_size}, dtype {np.dtype(self.dtype).name})")
+        shown = input_size[0] if len(input_size) == 1 else input_size
+        print_fn(f"Total params: {self.parameter_count:,} (input {shown}, dtype {np.dtype(self.dtype).name})")
 
     def __repr__(self):
         inner = ",\n".join(f"  {layer!r}" for layer in self.layers)
@@ -468,3 +474,89 @@ class MLP(Sequential):
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.config.items())
         return f"MLP({args})  # {self.parameter_count:,} parameters"
+
+
+class SimpleConvNet(Sequential):
+    """The book's SimpleConvNet (ch. 7.5): Convolution - ReLU - Pooling 2x2 - Affine - ReLU - Affine - softmax.
+
+    input_dim: (C, H, W) of one image; conv_param: {'filter_num': 30, 'filter_size': 5, 'pad': 0,
+    'stride': 1} (the book's); hidden_size 100; output_size 10; weight_init_std: the weights' std
+    (the book's 0.01), or "he". Parameters are the book's W1, b1 (the filters, (FN, C, FH, FW)),
+    W2, b2, W3, b3. One Generator made from `seed` draws every weight.
+    """
+
+    def __init__(self, input_dim=(1, 28, 28), conv_param=None, hidden_size=100, output_size=10,
+                 weight_init_std=0.01, seed=None, dtype=np.float64):
+        conv = {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1, **(conv_param or {})}
+        if not isinstance(input_dim, (list, tuple)) or len(input_dim) != 3:
+            raise ValueError(f"input_dim must be (C, H, W) of one image, got {input_dim!r}")
+        channels, height, width = (check_number(n, "input_dim entries", low=1, integer=True) for n in input_dim)
+        filters = check_number(conv["filter_num"], "filter_num", low=1, integer=True)
+        size = check_number(conv["filter_size"], "filter_size", low=1, integer=True)
+        check_number(hidden_size, "hidden_size", low=1, integer=True)
+        check_number(output_size, "output_size", low=2, integer=True)
+        if weight_init_std != "he":
+            check_number(weight_init_std, "weight_init_std", low=0, low_open=True)
+        check_seed(seed)
+        dtype = check_dtype(dtype)
+        out_h, out_w = check_window((1, channels, height, width), size, size, conv["stride"], conv["pad"])
+        if out_h < 2 or out_w < 2:
+            raise ValueError(f"the convolution leaves {out_h}x{out_w} pixels, too few for the 2x2 pooling; "
+                             "use a smaller filter_size or more pad")
+        pooled = filters * (out_h // 2) * (out_w // 2)
+        self._arguments = dict(input_dim=[channels, height, width], conv_param=conv, hidden_size=int(hidden_size),
+                               output_size=int(output_size), weight_init_std=weight_init_std,
+                               seed=int(seed) if isinstance(seed, (int, np.integer)) else None,
+                               dtype=np.dtype(dtype).name)
+        self.rng = np.random.default_rng(seed)
+
+        def weights(shape, fan_in):
+            std = np.sqrt(2.0 / fan_in) if weight_init_std == "he" else float(weight_init_std)
+            return (self.rng.standard_normal(shape, dtype=dtype) * std).astype(dtype, copy=False)
+
+        layers = [Convolution(weights((filters, channels, size, size), channels * size * size), np.zeros(filters, dtype),
+                              conv["stride"], conv["pad"]),
+                  ReLU(), Pooling(2, 2, stride=2), Flatten(),
+                  Affine(weights((pooled, hidden_size), pooled), np.zeros(hidden_size, dtype)), ReLU(),
+                  Affine(weights((hidden_size, output_size), hidden_size), np.zeros(output_size, dtype))]
+        super().__init__(layers)
+        self.input_shape = (channels, height, width)
+        self.params.pack()
+
+    @property
+    def config(self):
+        return dict(self._arguments)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config.items())
+        return f"SimpleConvNet({args})  # {self.parameter_count:,} parameters"
+
+
+def conv_net(input_shape, filters=(32, 32), kernel_size=3, hidden_size=100, output_size=10, pool_every=2,
+             seed=None, dtype=np.float64):
+    """A small conv stack as a Sequential: for each entry of `filters`, Convolution (kernel_size, same
+    padding) - ReLU, with a 2x2 Pooling after every `pool_every` of them; then Flatten - Affine(hidden_size)
+    - ReLU - Affine(output_size). He-initialised; `input_shape` is (C, H, W). Saved and loaded by io."""
+    channels, height, width = (check_number(n, "input_shape entries", low=1, integer=True) for n in input_shape)
+    check_number(kernel_size, "kernel_size", low=1, integer=True)
+    check_number(pool_every, "pool_every", low=1, integer=True)
+    dtype = check_dtype(dtype)
+    rng = np.random.default_rng(check_seed(seed))
+    layers, pad = [], (kernel_size - 1) // 2
+    for i, count in enumerate(filters, 1):
+        count = check_number(count, "filters entries", low=1, integer=True)
+        fan_in = channels * kernel_size * kernel_size
+        W = (rng.standard_normal((count, channels, kernel_size, kernel_size)) * np.sqrt(2.0 / fan_in)).astype(dtype)
+        layers += [Convolution(W, np.zeros(count, dtype), 1, pad), ReLU()]
+        height, width, channels = height + 2 * pad - kernel_size + 1, width + 2 * pad - kernel_size + 1, count
+        if i % pool_every == 0 and height >= 2 and width >= 2:
+            layers.append(Pooling(2, 2, stride=2))
+            height, width = height // 2, width // 2
+    features = channels * height * width
+    W2 = (rng.standard_normal((features, hidden_size)) * np.sqrt(2.0 / features)).astype(dtype)
+    W3 = (rng.standard_normal((hidden_size, output_size)) * np.sqrt(2.0 / hidden_size)).astype(dtype)
+    layers += [Flatten(), Affine(W2, np.zeros(hidden_size, dtype)), ReLU(), Affine(W3, np.zeros(output_size, dtype))]
+    model = Sequential(layers)
+    model.input_shape = tuple(int(n) for n in input_shape)
+    model.params.pack()
+    return model

@@ -1,0 +1,101 @@
+"""im2col and col2im: a convolution as one matrix product (the book's ch. 7.4, its common/util.py).
+
+Shapes: x is (N, C, H, W); a filter window is (FH, FW); the output is (OH, OW) with
+OH = (H + 2 * pad - FH) // stride + 1 (conv_output_size). im2col lays every window of x out as one
+row: col is (N * OH * OW, C * FH * FW), rows ordered (n, oh, ow), columns (c, fh, fw). Then a
+convolution with filters W (FN, C, FH, FW) is col @ W.reshape(FN, -1).T. col2im is its adjoint:
+it adds each row back onto the window it came from (overlapping windows add up), which is how
+the gradient dcol becomes dx.
+
+`im2col` builds the windows with NumPy's stride tricks (no Python loop at all) and `col2im` adds
+them back with one slice-add per filter offset (FH * FW of them, never one per pixel).
+`im2col_loops`/`col2im_loops` are the book's plain versions, kept to read and to test against.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def conv_output_size(input_size, filter_size, stride=1, pad=0):
+    """(input_size + 2 * pad - filter_size) // stride + 1: how many window positions fit along one axis."""
+    return (input_size + 2 * pad - filter_size) // stride + 1
+
+
+def check_window(shape, filter_h, filter_w, stride, pad, what="the filter"):
+    """A clear error for a window that cannot slide over x (N, C, H, W); returns (OH, OW)."""
+    for name, value, low in (("stride", stride, 1), ("pad", pad, 0), ("filter height", filter_h, 1),
+                             ("filter width", filter_w, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if len(shape) != 4:
+        raise ValueError(f"x must be images of shape (N, C, H, W), got shape {tuple(shape)}")
+    _, _, height, width = shape
+    if filter_h > height + 2 * pad or filter_w > width + 2 * pad:
+        raise ValueError(f"{what} ({filter_h}x{filter_w}) is larger than the padded input "
+                         f"({height + 2 * pad}x{width + 2 * pad}: {height}x{width} with pad {pad})")
+    return conv_output_size(height, filter_h, stride, pad), conv_output_size(width, filter_w, stride, pad)
+
+
+def windows(x, filter_h, filter_w, stride=1, pad=0):
+    """A read-only view (N, C, OH, OW, FH, FW) of every window of x (padded with zeros): no copy, no loop."""
+    if pad:
+        x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    view = sliding_window_view(x, (filter_h, filter_w), axis=(2, 3))
+    return view[:, :, ::stride, ::stride]
+
+
+def im2col(x, filter_h, filter_w, stride=1, pad=0):
+    """Every window of x (N, C, H, W) as a row: (N * OH * OW, C * FH * FW)."""
+    n, c = x.shape[:2]
+    out_h, out_w = check_window(x.shape, filter_h, filter_w, stride, pad)
+    view = windows(x, filter_h, filter_w, stride, pad)  # (N, C, OH, OW, FH, FW)
+    return view.transpose(0, 2, 3, 1, 4, 5).reshape(n * out_h * out_w, c * filter_h * filter_w)
+
+
+def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
+    """The adjoint of im2col: each row of col (N * OH * OW, C * FH * FW) added back onto its window.
+
+    Returns (N, C, H, W). One strided slice-add per filter offset (fh, fw): FH * FW additions of
+    (N, C, OH, OW) blocks, so overlapping windows sum as they should.
+    """
+    n, c = input_shape[:2]
+    out_h, out_w = check_window(input_shape, filter_h, filter_w, stride, pad)
+    blocks = col.reshape(n, out_h, out_w, c, filter_h, filter_w).transpose(0, 3, 1, 2, 4, 5)
+    return add_windows(blocks, input_shape, stride, pad)
+
+
+def add_windows(blocks, input_shape, stride=1, pad=0):
+    """blocks (N, C, OH, OW, FH, FW), one value per window entry, summed back onto x's shape (N, C, H, W)."""
+    n, c, height, width = input_shape
+    _, _, out_h, out_w, filter_h, filter_w = blocks.shape
+    padded = np.zeros((n, c, height + 2 * pad + stride - 1, width + 2 * pad + stride - 1), dtype=blocks.dtype)
+    for fh in range(filter_h):
+        for fw in range(filter_w):
+            padded[:, :, fh:fh + stride * out_h:stride, fw:fw + stride * out_w:stride] += blocks[:, :, :, :, fh, fw]
+    return padded[:, :, pad:height + pad, pad:width + pad]
+
+
+def im2col_loops(x, filter_h, filter_w, stride=1, pad=0):
+    """The book's im2col, loops over filter offsets and all: the reference the fast one is tested against."""
+    n, c, height, width = x.shape
+    out_h, out_w = check_window(x.shape, filter_h, filter_w, stride, pad)
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    col = np.zeros((n, c, filter_h, filter_w, out_h, out_w), dtype=x.dtype)
+    for y in range(filter_h):
+        y_max = y + stride * out_h
+        for x_ in range(filter_w):
+            x_max = x_ + stride * out_w
+            col[:, :, y, x_, :, :] = padded[:, :, y:y_max:stride, x_:x_max:stride]
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(n * out_h * out_w, -1)
+
+
+def col2im_loops(col, input_shape, filter_h, filter_w, stride=1, pad=0):
+    """The book's col2im, written out window by window (one loop per output position): slow, plain."""
+    n, c, height, width = input_shape
+    out_h, out_w = check_window(input_shape, filter_h, filter_w, stride, pad)
+    rows = col.reshape(n, out_h, out_w, c, filter_h, filter_w)
+    padded = np.zeros((n, c, height + 2 * pad, width + 2 * pad), dtype=col.dtype)
+    for i in range(out_h):
+        for j in range(out_w):
+            top, left = i * stride, j * stride
+            padded[:, :, top:top + filter_h, left:left + filter_w] += rows[:, i, j]
+    return padded[:, :, pad:height + pad, pad:width + pad]
