@@ -8,7 +8,7 @@ Each layer also describes itself: `formula` (what `framework.trace` prints) and 
 import numpy as np
 
 from .functions import sigmoid
-from .im2col import add_windows, check_window, col2im, im2col, windows
+from .im2col import add_image_columns, check_window, image_columns
 from .validation import as_array, as_labels, check_allocation, check_bool, check_number, check_seed
 
 
@@ -155,18 +155,16 @@ class ReLU(Layer):
     formula = ("out = max(0, x)", "dx = dout * (x > 0)")
 
     def forward(self, x, train=True):
-        # The mask as 0/1 in x's dtype: float times float is twice as fast as float times bool.
-        self.mask = (x > 0).astype(x.dtype)
-        out = x * self.mask
-        out += 0  # -x * 0 is -0.0; adding +0 prints +0.0, as max(0, x) should
-        return out
+        # max with a zero of x's own dtype: one pass, +0.0 (never -0.0) for negatives, 0 for -inf.
+        self.out = np.maximum(x, x.dtype.type(0))
+        return self.out
 
     def backward(self, dout):
-        return dout * self.mask
+        return dout * (self.out > 0)  # out > 0 exactly where x > 0
 
     def kink_state(self):
         """Which inputs were > 0 in the last forward: a step that changes it crossed the kink at 0."""
-        return self.mask
+        return self.out > 0
 
 
 class Sigmoid(Layer):
@@ -382,9 +380,11 @@ class Convolution(Layer):
     """2-D convolution (cross-correlation, as the book and PyTorch): out[n, f] = sum_c W[f, c] * x[n, c] + b[f].
 
     W is (FN, C, FH, FW), b is (FN,); x is (N, C, H, W), out is (N, FN, OH, OW) with
-    OH = (H + 2 * pad - FH) // stride + 1 (framework.im2col.conv_output_size). Through im2col:
-    col = im2col(x) (N*OH*OW, C*FH*FW), out = col @ W.reshape(FN, -1).T + b. Backward, with
-    dout as (N*OH*OW, FN): db = sum(dout), dW = dout.T @ col, dx = col2im(dout @ W.reshape(FN, -1)).
+    OH = (H + 2 * pad - FH) // stride + 1 (framework.im2col.conv_output_size). The book's way
+    through im2col: col = im2col(x) (N*OH*OW, C*FH*FW), out = col @ W.reshape(FN, -1).T + b, and
+    backward db = sum(dout), dW = dout.T @ col, dx = col2im(dout @ W.reshape(FN, -1)). Here the same
+    products run per image on columns (N, C*FH*FW, OH*OW) (framework.im2col.image_columns), which
+    gives (N, FN, OH, OW) without a transposing copy.
     """
 
     formula = ("out = im2col(x) @ W.reshape(FN, -1).T + b",
@@ -415,24 +415,27 @@ class Convolution(Layer):
                              f"got shape {x.shape}")
         out_h, out_w = check_window(x.shape, filter_h, filter_w, self.stride, self.pad)
         self.x_shape = x.shape
-        self.col = im2col(x, filter_h, filter_w, self.stride, self.pad)
-        out = self.col @ W.reshape(filters, -1).T
-        out += b
-        return out.reshape(len(x), out_h, out_w, filters).transpose(0, 3, 1, 2)
+        # Per image, out = W (FN, C*FH*FW) @ columns (C*FH*FW, OH*OW): the book's im2col product,
+        # batched so that the result is already (N, FN, OH, OW) in memory order.
+        self.columns = image_columns(x, filter_h, filter_w, self.stride, self.pad)
+        out = np.matmul(W.reshape(filters, -1), self.columns)
+        out += b[:, None]
+        return out.reshape(len(x), filters, out_h, out_w)
 
     def parameter_gradients(self, dout):
-        """dW and db only, without dx (a network's first layer needs no dx); returns dout as rows (N*OH*OW, FN)."""
+        """dW and db only, without dx (a network's first layer needs no dx); returns dout as (N, FN, OH*OW)."""
         filters = self.params["W"].shape[0]
-        rows = dout.transpose(0, 2, 3, 1).reshape(-1, filters)
-        np.matmul(rows.T, self.col, out=self.grads["W"].reshape(filters, -1))
-        np.dot(_ones(len(rows), rows.dtype), rows, out=self.grads["b"])
-        return rows
+        d = dout.reshape(len(dout), filters, -1)
+        # dW = sum over images of dout_n @ columns_n.T: a batched product, then a sum over the batch.
+        np.sum(np.matmul(d, self.columns.transpose(0, 2, 1)), axis=0, out=self.grads["W"].reshape(filters, -1))
+        np.sum(d, axis=(0, 2), out=self.grads["b"])
+        return d
 
     def backward(self, dout):
-        rows = self.parameter_gradients(dout)
+        d = self.parameter_gradients(dout)
         W = self.params["W"]
-        dcol = rows @ W.reshape(W.shape[0], -1)
-        return col2im(dcol, self.x_shape, W.shape[2], W.shape[3], self.stride, self.pad)
+        columns = np.matmul(W.reshape(W.shape[0], -1).T, d)  # dcolumns, (N, C*FH*FW, OH*OW)
+        return add_image_columns(columns, self.x_shape, W.shape[2], W.shape[3], self.stride, self.pad)
 
     def config(self):
         return {"shape": list(self.params["W"].shape), "stride": self.stride, "pad": self.pad}
@@ -457,8 +460,9 @@ class Pooling(Layer):
 
     x is (N, C, H, W), out is (N, C, OH, OW); padding adds zeros, as the book's. Backward routes each
     dout to the position of its window's maximum (the first one, on ties); every other entry gets 0.
-    Non-overlapping windows (stride = pool size, no padding, sizes that divide) take a reshape
-    instead of the window view.
+    Computed as one elementwise maximum per window offset (pool_h * pool_w strided slices of x, each
+    (N, C, OH, OW)): no per-pixel loop and no copy of the windows; backward compares each offset's
+    slice with the maximum to find the winners.
     """
 
     formula = ("out = max over each pool_h x pool_w window", "dx = dout at each window's argmax, 0 elsewhere")
@@ -470,37 +474,70 @@ class Pooling(Layer):
         self.stride = check_number(stride, "stride", low=1, integer=True)
         self.pad = check_number(pad, "pad", low=0, integer=True)
 
-    def _tiles(self, shape):
-        """True when the windows tile x exactly (the reshape fast path)."""
-        return (self.pad == 0 and self.stride == self.pool_h == self.pool_w
-                and shape[2] % self.pool_h == 0 and shape[3] % self.pool_w == 0)
+    def _offsets(self, out_h, out_w):
+        """(k, slice of the padded input) for each window offset k = fh * pool_w + fw."""
+        s = self.stride
+        for fh in range(self.pool_h):
+            for fw in range(self.pool_w):
+                yield fh * self.pool_w + fw, (slice(None), slice(None), slice(fh, fh + s * out_h, s),
+                                              slice(fw, fw + s * out_w, s))
 
     def forward(self, x, train=True):
         if x.ndim != 4:
             raise ValueError(f"x must be images of shape (N, C, H, W) for Pooling, got shape {x.shape}")
         out_h, out_w = check_window(x.shape, self.pool_h, self.pool_w, self.stride, self.pad, what="the pool window")
-        n, c = x.shape[:2]
         self.x_shape = x.shape
-        if self._tiles(x.shape):
-            blocks = x.reshape(n, c, out_h, self.pool_h, out_w, self.pool_w).transpose(0, 1, 2, 4, 3, 5)
-        else:
-            blocks = windows(x, self.pool_h, self.pool_w, self.stride, self.pad)
-        flat = blocks.reshape(n, c, out_h, out_w, self.pool_h * self.pool_w)
-        self.argmax = flat.argmax(axis=-1)
-        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+        if self.pad:
+            x = np.pad(x, ((0, 0), (0, 0), (self.pad, self.pad), (self.pad, self.pad)))
+        out = None
+        for _, window in self._offsets(out_h, out_w):
+            if out is None:
+                out = x[window].copy(order="K")  # keeps x's memory layout (a Convolution gives channels last)
+            else:
+                np.maximum(out, x[window], out=out)
+        self.x, self.out = x, out  # backward finds each window's maximum again from these
+        return out
+
+    def _winners(self):
+        """(k, window, mask) per window offset: True where offset k holds its window's maximum (the
+        first one, on ties); each mask is used before the next is made."""
+        taken, last = None, self.pool_h * self.pool_w - 1
+        for k, window in self._offsets(*self.out.shape[2:]):
+            hit = np.equal(self.x[window], self.out)
+            if taken is None:
+                taken = hit.copy()
+            else:
+                np.greater(hit, taken, out=hit)  # for booleans, hit and not taken
+                if k < last:
+                    np.logical_or(taken, hit, out=taken)
+            yield k, window, hit
 
     def backward(self, dout):
-        n, c, out_h, out_w = dout.shape
-        flat = np.zeros((n, c, out_h, out_w, self.pool_h * self.pool_w), dtype=dout.dtype)
-        np.put_along_axis(flat, self.argmax[..., None], dout[..., None], axis=-1)
-        blocks = flat.reshape(n, c, out_h, out_w, self.pool_h, self.pool_w)
-        if self._tiles(self.x_shape):
-            return blocks.transpose(0, 1, 2, 4, 3, 5).reshape(self.x_shape)
-        return add_windows(blocks, self.x_shape, self.stride, self.pad)
+        height, width = self.x_shape[2:]
+        p = self.pad
+        # dx in the input's memory layout, so the layers below read it in order; windows that do not
+        # overlap are written once each, overlapping ones add up.
+        overlap = self.stride < max(self.pool_h, self.pool_w)
+        tiled = not overlap and self.x.shape[2:] == (self.stride * dout.shape[2], self.stride * dout.shape[3])
+        # Windows that tile x exactly write every entry of dx once: no need to zero it first.
+        dx = (np.empty_like if tiled else np.zeros_like)(self.x, dtype=dout.dtype)
+        if dout.strides != self.out.strides:  # one pass into out's layout makes every pass below sequential
+            laid_out = np.empty_like(self.out, dtype=dout.dtype)
+            laid_out[...] = dout
+            dout = laid_out
+        for _, window, hit in self._winners():
+            if overlap:
+                dx[window] += dout * hit
+            else:
+                np.multiply(dout, hit, out=dx[window])
+        return dx[:, :, p:p + height, p:p + width] if p else dx
 
     def kink_state(self):
-        """Which entry of each window was the largest: a step that changes it crossed max's kink."""
-        return self.argmax
+        """Which entry of each window is the largest: a step that changes it crossed max's kink."""
+        argmax = np.zeros(self.out.shape, dtype=np.int64)
+        for k, _, hit in self._winners():
+            argmax[hit] = k
+        return argmax
 
     def config(self):
         return {"pool_h": self.pool_h, "pool_w": self.pool_w, "stride": self.stride, "pad": self.pad}

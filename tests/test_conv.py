@@ -8,7 +8,8 @@ from framework import io
 from framework.callbacks import LayerStatistics, ModelCheckpoint
 from framework.datasets import load_digits
 from framework.gradcheck import gradient_check
-from framework.im2col import col2im, col2im_loops, conv_output_size, im2col, im2col_loops
+from framework.im2col import (add_image_columns, col2im, col2im_loops, conv_output_size, im2col, im2col_loops,
+                              image_columns)
 from framework.layers import Convolution, Flatten, Pooling
 from framework.network import SimpleConvNet, conv_net
 from framework.optimizers import Adam
@@ -32,6 +33,13 @@ def test_im2col_and_col2im_equal_the_books_loops(n, c, h, w, fh, fw, stride, pad
                                col2im_loops(dcol, x.shape, fh, fw, stride, pad), rtol=1e-12, atol=1e-12)
     # col2im is im2col's adjoint: <im2col(x), dcol> = <x, col2im(dcol)>, which makes it dx.
     assert np.vdot(col, dcol) == pytest.approx(np.vdot(x, col2im(dcol, x.shape, fh, fw, stride, pad)), rel=1e-12)
+    # The per-image layout the Convolution layer uses holds the same numbers, rows made columns.
+    per_image = image_columns(x, fh, fw, stride, pad)
+    as_book = per_image.transpose(0, 2, 1).reshape(col.shape)
+    np.testing.assert_array_equal(as_book, col)
+    np.testing.assert_allclose(add_image_columns(dcol.reshape(n, -1, c * fh * fw).transpose(0, 2, 1), x.shape, fh, fw,
+                                                 stride, pad), col2im(dcol, x.shape, fh, fw, stride, pad), rtol=1e-12,
+                               atol=1e-12)
 
 
 @pytest.mark.parametrize("n, c, h, w, fh, fw, stride, pad", SHAPES)

@@ -20,6 +20,9 @@ SMALL = {
     "pictures": ["--epochs", "2", "--digits-epochs", "1"],
     "backprop_walkthrough": [],
     "hyperparameter_search": ["--trials", "2", "--epochs", "2"],
+    "train_convnet": ["--epochs", "1"],
+    "visualize_filters": ["--epochs", "1"],
+    "im2col_walkthrough": [],
 }
 PICTURES = {
     "gradient_descent": ["gradient_descent.png"],
@@ -27,6 +30,8 @@ PICTURES = {
     "weight_init": ["weight_init_histograms.png", "weight_init_loss.png"],
     "batch_norm": ["batch_norm.png"],
     "hyperparameter_search": ["hyperparameter_search.png"],
+    "train_convnet": ["train_convnet.png"],
+    "visualize_filters": ["visualize_filters.png"],
     "overfitting": ["overfitting.png"],
     "pictures": ["boundary_moons.png", "boundary_spiral.png", "digits_weights.png", "digits_misclassified.png",
                  "digits_confusion.png"],

@@ -1,0 +1,230 @@
+"""The book's SimpleConvNet on MNIST-shaped data: ours against the book's own code and PyTorch, same run.
+
+    python benchmarks/conv.py --book /path/to/deep-learning-from-scratch     # the book's repository
+    python benchmarks/conv.py --quick
+
+Memory is the peak that training adds to the process once the data (188 MB) is loaded.
+The net is the book's (conv 30 5x5 - ReLU - 2x2 pool - Affine 100 - ReLU - Affine 10, Adam lr 1e-3),
+float32, batch 100, on 60000 x 1 x 28 x 28 synthetic learnable images (benchmarks/workloads.py's
+MNIST-shaped data). Each peer runs in its own process, the peers take turns, and each number is the
+median over repeats; an epoch is 600 steps, timed as `--steps` steps and scaled. Also reported: our
+time per layer (forward and backward), the matmul floor (the net's five products alone, in NumPy)
+and peak memory above the data. The book's code is read from a checkout given with --book (it is
+not part of this project); without it that column is empty. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
+are removed for every peer alike, as in compare.py.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+STEPS_PER_EPOCH = 600
+
+
+def rss_mb(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def data():
+    sys.path.insert(0, HERE)
+    import workloads
+    (x, t), _ = workloads.mnist_like(n_train=60000, n_test=10, dtype=__import__("numpy").float32)
+    return x.reshape(-1, 1, 28, 28), t
+
+
+def batches(n, steps, rng):
+    order = rng.permutation(n)
+    return [order[(i * 100) % n:(i * 100) % n + 100] for i in range(steps)]
+
+
+def run_ours(x, t, steps, rng):
+    import numpy as np
+
+    from framework.network import SimpleConvNet
+    from framework.optimizers import Adam
+    from framework.training import Trainer
+    model = SimpleConvNet(dtype=np.float32, seed=0)
+    trainer = Trainer(model, Adam(lr=1e-3), x[:100], t[:100], batch_size=100, progress=0)
+    plan = batches(len(x), steps + 2, rng)
+    for idx in plan[:2]:
+        trainer.train_step(x[idx], t[idx])
+    started = time.perf_counter()
+    for idx in plan[2:]:
+        trainer.train_step(x[idx], t[idx])
+    return (time.perf_counter() - started) / steps
+
+
+def run_torch(x, t, steps, rng):
+    import torch
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 30, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+                              torch.nn.Linear(4320, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
+    optimizer = torch.optim.Adam(net.parameters(), 1e-3)
+    tx, tt = torch.from_numpy(x), torch.from_numpy(t)
+    plan = [torch.from_numpy(idx) for idx in batches(len(x), steps + 2, rng)]
+
+    def step(idx):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(net(tx[idx]), tt[idx]).backward()
+        optimizer.step()
+
+    for idx in plan[:2]:
+        step(idx)
+    started = time.perf_counter()
+    for idx in plan[2:]:
+        step(idx)
+    return (time.perf_counter() - started) / steps
+
+
+def run_book(x, t, steps, rng, book):
+    sys.path.insert(0, book)
+    from ch07.simple_convnet import SimpleConvNet
+    from common.optimizer import Adam
+    network, optimizer = SimpleConvNet(), Adam(lr=1e-3)
+    plan = batches(len(x), steps + 1, rng)
+    optimizer.update(network.params, network.gradient(x[plan[0]], t[plan[0]]))
+    started = time.perf_counter()
+    for idx in plan[1:]:
+        optimizer.update(network.params, network.gradient(x[idx], t[idx]))
+    return (time.perf_counter() - started) / steps
+
+
+def run_layers(x, t, steps, rng):
+    """Our time per layer and direction, and the matmul floor."""
+    import numpy as np
+
+    from framework.network import SimpleConvNet
+    from framework.optimizers import Adam
+    model, optimizer = SimpleConvNet(dtype=np.float32, seed=0), Adam(lr=1e-3)
+    spent = {}
+    for name, layer in zip(model.layer_names, model.layers):
+        for method in ("forward", "backward", "parameter_gradients"):
+            if hasattr(layer, method):
+                original = getattr(layer, method)
+                key = f"{name} {'backward' if method != 'forward' else 'forward'}"
+
+                def timed(*args, _original=original, _key=key, **kwargs):
+                    started = time.perf_counter()
+                    result = _original(*args, **kwargs)
+                    spent[_key] = spent.get(_key, 0.0) + time.perf_counter() - started
+                    return result
+
+                setattr(layer, method, timed)
+    plan = batches(len(x), steps + 2, rng)
+    for idx in plan[:2]:  # warm-up: the compiled Adam step is built on first use
+        model.loss_and_scores(model.check_input(x[idx]), t[idx])
+        model.backward(input_grad=False)
+        optimizer.update(model.params, model.grads)
+    spent.clear()
+    plan = plan[2:]
+    total = time.perf_counter()
+    for idx in plan:
+        xb = model.check_input(x[idx])
+        model.loss_and_scores(xb, t[idx])
+        model.backward(input_grad=False)
+        started = time.perf_counter()
+        optimizer.update(model.params, model.grads)
+        spent["optimizer (Adam)"] = spent.get("optimizer (Adam)", 0.0) + time.perf_counter() - started
+    total = time.perf_counter() - total
+    split = {key: value / steps for key, value in spent.items()}
+    split["everything else (loss, batches, Python)"] = total / steps - sum(split.values())
+    rng2 = np.random.default_rng(0)
+    col = rng2.random((57600, 25), dtype=np.float32)
+    w1, dout1 = rng2.random((25, 30), dtype=np.float32), rng2.random((57600, 30), dtype=np.float32)
+    h, w2 = rng2.random((100, 4320), dtype=np.float32), rng2.random((4320, 100), dtype=np.float32)
+    d2 = rng2.random((100, 100), dtype=np.float32)
+
+    def products():
+        col @ w1, dout1.T @ col, dout1 @ w1.T, h @ w2, h.T @ d2, d2 @ w2.T
+
+    products()
+    started = time.perf_counter()
+    for _ in range(steps):
+        products()
+    split["floor"] = (time.perf_counter() - started) / steps
+    return split
+
+
+def worker(peer, steps, book):
+    import numpy as np
+    np.ones((256, 256)) @ np.ones((256, 256))
+    if peer == "torch":
+        import torch  # noqa: F401  (before the memory baseline, like numpy)
+    x, t = data()
+    data_mb = (x.nbytes + t.nbytes) / 2 ** 20
+    if peer in ("framework", "layers"):  # numba's one-time load (~125 MB) is not training's memory
+        sys.path.insert(0, HERE)
+        from compare import load_fused_kernels
+        load_fused_kernels()
+    try:  # the peak from here on: what training adds to the loaded data (not the data's generation)
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+    start = rss_mb("VmRSS")
+    rng = np.random.default_rng(0)
+    if peer == "layers":
+        result = run_layers(x, t, steps, rng)
+    else:
+        run = {"framework": run_ours, "torch": run_torch}.get(peer)
+        seconds = run(x, t, steps, rng) if run else run_book(x, t, steps, rng, book)
+        result = {"step": seconds, "peak_mb": rss_mb("VmHWM") - start, "data_mb": data_mb}
+    print(json.dumps(result))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--book", help="a checkout of oreilly-japan/deep-learning-from-scratch (for its column)")
+    parser.add_argument("--steps", type=int, default=60, help="training steps timed per repeat")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="20 steps, 3 repeats")
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.worker[0], int(args.worker[1]), args.book)
+    steps, repeats = (20, 3) if args.quick else (args.steps, args.repeats)
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    peers = ["framework", "torch", "layers"] + (["book"] if args.book else [])
+    results = {}
+    for r in range(repeats):
+        for peer in peers[r % len(peers):] + peers[:r % len(peers)]:
+            n = max(3, steps // 6) if peer == "book" else steps  # the book's steps take ~85 ms each
+            command = [sys.executable, __file__, "--worker", peer, str(n)] + (["--book", args.book] if args.book else [])
+            out = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
+            if out.returncode != 0:
+                raise RuntimeError(f"{peer} failed:\n{out.stderr[-2000:]}")
+            results.setdefault(peer, []).append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"repeat {r + 1}/{repeats}", file=sys.stderr)
+    median = {peer: {key: statistics.median(run[key] for run in runs) for key in runs[0]} for peer, runs in results.items()}
+    ours = median["framework"]["step"]
+    lines = ["| peer | ms / step | s / epoch (600 steps) | ours is ... faster | MB training adds to the data |",
+             "|---|---|---|---|---|"]
+    for peer in ("framework", "torch", "book"):
+        if peer in median:
+            m = median[peer]
+            lines.append(f"| {peer} | {m['step'] * 1000:.1f} | {m['step'] * STEPS_PER_EPOCH:.1f} | "
+                         f"{m['step'] / ours:.2f}x | {m['peak_mb']:.0f} |")
+    split = median["layers"]
+    lines += ["", "| ours, per step | ms |", "|---|---|"]
+    lines += [f"| {key} | {value * 1000:.2f} |" for key, value in split.items() if key != "floor"]
+    lines.append(f"| matmul floor (the five products alone) | {split['floor'] * 1000:.2f} |")
+    text = "\n".join(lines)
+    print(text)
+    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+    with open(os.path.join(HERE, "results", "conv.md"), "w") as f:
+        f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
