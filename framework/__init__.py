@@ -14,12 +14,13 @@ from .network import MLP, Sequential
 from .training import fit
 
 __version__ = "0.1.0"
-__all__ = ["functions", "layers", "network", "optimizers", "MLP", "MLPClassifier", "Sequential", "fit"]
+__all__ = ["functions", "layers", "network", "optimizers", "ConvNetClassifier", "MLP", "MLPClassifier", "Sequential",
+           "fit"]
 
 
 def __getattr__(name):
-    # MLPClassifier needs scikit-learn: import it on first use so `import framework` stays cheap.
-    if name == "MLPClassifier":
-        from .estimator import MLPClassifier
-        return MLPClassifier
+    # The estimators need scikit-learn: import them on first use so `import framework` stays cheap.
+    if name in ("MLPClassifier", "ConvNetClassifier"):
+        from . import estimator
+        return getattr(estimator, name)
     raise AttributeError(f"module 'framework' has no attribute {name!r}")

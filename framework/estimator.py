@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import optimizers
 from .callbacks import Callback, Monitor
 from .functions import log_softmax, softmax
-from .network import MLP
+from .network import MLP, conv_net
 from .optimizers import OPTIMIZERS
 from .training import Trainer, split_validation
 from .validation import check_choice, check_dtype, check_number
@@ -188,10 +188,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if weight_init == "auto":
             weight_init = "he" if self.activation == "relu" else "xavier"
         seeds = np.random.SeedSequence(check_random_state(self.random_state).randint(2 ** 31 - 1)).spawn(2)
-        self.model_ = MLP(n_features, sizes, len(self.classes_), activation=ACTIVATIONS[self.activation],
-                          weight_init=weight_init, dropout=self.dropout, batchnorm=self.batchnorm,
-                          seed=np.random.default_rng(seeds[0]), dtype=check_dtype(self.dtype),
-                          weight_decay=self.alpha, weight_decay_per_sample=True)
+        self.model_ = self._build_network(n_features, sizes, weight_init, np.random.default_rng(seeds[0]))
         self._rng = np.random.default_rng(seeds[1])  # shuffling and the validation split
         self._optimizer = self._make_optimizer()
         self.t_, self.n_iter_ = 0, 0
@@ -200,9 +197,19 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.validation_scores_ = [] if self.early_stopping else None
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._tracker = Monitor("val_accuracy" if self.early_stopping else "loss", self.tol, rule="sklearn")
-        self.n_layers_ = len(sizes) + 2
+        self.n_layers_ = sum(1 for key in self.model_.params if key.startswith("W")) + 1
         self.n_outputs_ = len(self.classes_)
         self.out_activation_ = "softmax"
+
+    def _build_network(self, n_features, sizes, weight_init, rng):
+        """The framework network this estimator trains (an MLP here; ConvNetClassifier builds a conv net)."""
+        return MLP(n_features, sizes, len(self.classes_), activation=ACTIVATIONS[self.activation],
+                   weight_init=weight_init, dropout=self.dropout, batchnorm=self.batchnorm, seed=rng,
+                   dtype=check_dtype(self.dtype), weight_decay=self.alpha, weight_decay_per_sample=True)
+
+    def _network_input(self, X):
+        """X (n_samples, n_features) as the network takes it (rows here; images for ConvNetClassifier)."""
+        return X
 
     # -- fitting --------------------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
@@ -246,10 +253,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if early_stopping:
             X, t, sample_weight, validation = split_validation(X, t, sample_weight, self.validation_fraction,
                                                                self._rng)
+            validation = (self._network_input(validation[0]), validation[1])
         self.model_.weight_decay = self.alpha  # set_params may have changed it since the last fit
         rules = _SklearnRules(self)
         # partial_fit and warm_start continue the same history.
-        trainer = Trainer(self.model_, self._optimizer, X, t, batch_size=batch_size, sample_weight=sample_weight,
+        trainer = Trainer(self.model_, self._optimizer, self._network_input(X), t, batch_size=batch_size,
+                          sample_weight=sample_weight,
                           validation_data=validation, rng=self._rng, shuffle=self.shuffle, callbacks=[rules],
                           progress=2 if self.verbose and not self.progress else self.progress,
                           history=None if reset else self.history_)
@@ -279,7 +288,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def _scores(self, X):
         check_is_fitted(self, "model_")
         X = validate_data(self, X, reset=False, dtype=check_dtype(self.dtype))
-        return self.model_.predict(X)
+        return self.model_.predict(self._network_input(X))
 
     def predict(self, X):
         """The most probable class of each row of X."""
@@ -293,3 +302,62 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     def predict_log_proba(self, X):
         """log of predict_proba, computed stably through log_softmax."""
         return log_softmax(self._scores(X))
+
+
+class ConvNetClassifier(MLPClassifier):
+    """A conv net behind scikit-learn's interface: MLPClassifier's parameters, methods and attributes,
+    with `framework.network.conv_net` as the network.
+
+    X stays (n_samples, n_features) as scikit-learn wants it; each row is reshaped to `image_shape`
+    (C, H, W) for the network (digits: (1, 8, 8)). filters: channels of each 3x3 (`kernel_size`)
+    convolution, a 2x2 pooling after every second; hidden_layer_sizes: one Affine size after them.
+    `activation`, `dropout`, `batchnorm` and `weight_init` do not apply (ReLU, He init). coefs_
+    holds the filters (FN, C, FH, FW) first, then the Affine weights.
+    """
+
+    def __init__(self, image_shape=(1, 8, 8), filters=(32, 32), kernel_size=3, hidden_layer_sizes=(100,), *,
+                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant", learning_rate_init=0.001,
+                 power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+                 warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+                 validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
+                 dtype=np.float64, progress=0):
+        super().__init__(hidden_layer_sizes=hidden_layer_sizes, solver=solver, alpha=alpha, batch_size=batch_size,
+                         learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
+                         max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
+                         warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+                         early_stopping=early_stopping, validation_fraction=validation_fraction, beta_1=beta_1,
+                         beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change, dtype=dtype,
+                         progress=progress)
+        self.image_shape = image_shape
+        self.filters = filters
+        self.kernel_size = kernel_size
+
+    def _shape(self, n_features):
+        shape = tuple(self.image_shape)
+        if len(shape) != 3 or int(np.prod(shape)) != n_features:
+            raise ValueError(f"image_shape must be (C, H, W) with C*H*W = the {n_features} features of X, "
+                             f"got {self.image_shape!r}")
+        return shape
+
+    def _build_network(self, n_features, sizes, weight_init, rng):
+        if len(sizes) != 1:
+            raise ValueError(f"hidden_layer_sizes must hold one size for ConvNetClassifier, got {sizes}")
+        model = conv_net(self._shape(n_features), filters=tuple(self.filters), kernel_size=self.kernel_size,
+                         hidden_size=sizes[0], output_size=len(self.classes_), seed=rng, dtype=check_dtype(self.dtype))
+        model.weight_decay, model.weight_decay_per_sample = self.alpha, True
+        return model
+
+    def _network_input(self, X):
+        return X.reshape((len(X),) + self._shape(X.shape[1]))
+
+    def _check_same_network(self, sizes):
+        now = (tuple(self.image_shape), tuple(self.filters), self.kernel_size, tuple(sizes),
+               np.dtype(check_dtype(self.dtype)).name)
+        if now != getattr(self, "_network_settings", now):
+            raise ValueError("image_shape, filters, kernel_size, hidden_layer_sizes or dtype changed since the network "
+                             "was fitted; warm_start and partial_fit continue the same network: set warm_start=False")
+
+    def _initialize(self, n_features, sizes):
+        super()._initialize(n_features, sizes)
+        self._network_settings = (tuple(self.image_shape), tuple(self.filters), self.kernel_size, tuple(sizes),
+                                  np.dtype(check_dtype(self.dtype)).name)

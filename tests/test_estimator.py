@@ -221,3 +221,25 @@ def test_random_search_on_a_local_dask_cluster():
     search_module = load_example("hyperparameter_search")
     search = search_module.main(["--sklearn", "--n-iter", "2", "--max-iter", "3", "--dask", "local"])
     assert len(search.cv_results_["mean_test_score"]) == 2 and search.best_score_ > 0.5
+
+
+def test_conv_net_classifier_is_the_estimator_with_a_conv_net(digits):
+    import pickle
+
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from framework import ConvNetClassifier
+    X_train, X_test, y_train, y_test = digits
+    est = ConvNetClassifier(filters=(8,), hidden_layer_sizes=(32,), max_iter=15, learning_rate_init=3e-3,
+                            random_state=0)
+    scaled = make_pipeline(FunctionTransformer(lambda X: X / 16), est).fit(X_train, y_train)
+    assert scaled.score(X_test, y_test) > 0.9
+    fitted = scaled[-1]
+    assert fitted.coefs_[0].shape == (8, 1, 3, 3) and fitted.n_layers_ == 4
+    assert clone(est).get_params()["filters"] == (8,)
+    twin = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(twin.predict(X_test / 16), fitted.predict(X_test / 16))
+    with pytest.raises(ValueError, match=r"image_shape must be \(C, H, W\) with C\*H\*W = the 64 features"):
+        ConvNetClassifier(image_shape=(1, 7, 7), max_iter=1).fit(X_train, y_train)
