@@ -24,18 +24,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 STEPS_PER_EPOCH = 600
-
-
-def rss_mb(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+sys.path.insert(0, HERE)
+from compare import load_fused_kernels, rss_mb  # noqa: E402  (the same memory reading and numba warm-up)
 
 
 def data():
-    sys.path.insert(0, HERE)
     import workloads
     (x, t), _ = workloads.mnist_like(n_train=60000, n_test=10, dtype=__import__("numpy").float32)
     return x.reshape(-1, 1, 28, 28), t
@@ -162,8 +155,6 @@ def worker(peer, steps, book):
     x, t = data()
     data_mb = (x.nbytes + t.nbytes) / 2 ** 20
     if peer in ("framework", "layers"):  # numba's one-time load (~125 MB) is not training's memory
-        sys.path.insert(0, HERE)
-        from compare import load_fused_kernels
         load_fused_kernels()
     try:  # the peak from here on: what training adds to the loaded data (not the data's generation)
         with open("/proc/self/clear_refs", "w") as f:
@@ -222,7 +213,7 @@ def main(argv=None):
     text = "\n".join(lines)
     print(text)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    with open(os.path.join(HERE, "results", "conv.md"), "w") as f:
+    with open(os.path.join(HERE, "results", "conv-quick.md" if args.quick else "conv.md"), "w") as f:
         f.write(text + "\n")
 
 
