@@ -54,16 +54,18 @@ class Callback:
 class Monitor:
     """Tracks one logged quantity: its best value, the epoch of it, and `wait`, the epochs since it last improved.
 
-    Lower is better, or higher for accuracies. rule="keras": an epoch improves when it beats the best
+    Lower is better, or higher for accuracies (or as higher_is_better says). rule="keras": an epoch improves when it beats the best
     by more than min_delta, and only then becomes the best. rule="sklearn" (scikit-learn's MLP): an
     epoch improves when it is at least min_delta better than the best, and the best follows every
     new extreme, however small.
     """
 
-    def __init__(self, monitor, min_delta, rule="keras"):
+    def __init__(self, monitor, min_delta, rule="keras", higher_is_better=None):
         self.monitor, self.rule = monitor, rule
         self.min_delta = check_number(min_delta, "min_delta", low=0)
-        self.sign = -1.0 if "acc" in monitor else 1.0  # compare sign * value, lower is better
+        if higher_is_better is None:  # accuracies go up, losses down
+            higher_is_better = "acc" in monitor
+        self.sign = -1.0 if higher_is_better else 1.0  # compare sign * value, lower is better
         self.best, self.best_epoch, self.wait = np.inf, None, 0
 
     def value(self, logs):

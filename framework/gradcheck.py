@@ -153,7 +153,8 @@ def _check_network(model, x, t, tolerance):
     x = np.asarray(x)
     _require_float64([("x", x)] + list(model.params.items()), "inputs and parameters")
     x = model.check_input(x)
-    t = as_labels(t, len(x), model.output_size, name="t")
+    t = model.check_targets(t, len(x)) if hasattr(model, "check_targets") else \
+        as_labels(t, len(x), model.output_size, name="t")
     f = model.loss_function(x, t)
     f()
     model.backward()

@@ -15,8 +15,9 @@ class History:
     and the per-iteration list `batch_loss`. Epoch k (counted from 1) is index k - 1.
 
     `loss` is the sample-weighted mean of the epoch's batch losses (computed in training mode,
-    as Keras does); `accuracy` comes from the same forward passes. Validation values are
-    computed after the epoch in inference mode; they are None when there is no validation data.
+    as Keras does); `accuracy` comes from the same forward passes (None for a regression).
+    Validation values are computed after the epoch in inference mode; they are None when there is
+    no validation data.
     """
 
     def __init__(self):
@@ -68,7 +69,7 @@ class History:
         history = cls()
         for key in EPOCH_KEYS + ("batch_loss",):
             values = data.get(key, [])
-            optional = key in ("val_loss", "val_accuracy")
+            optional = key in ("accuracy", "val_loss", "val_accuracy")
             if not isinstance(values, list) or not all(
                     (v is None and optional) or (isinstance(v, (int, float)) and not isinstance(v, bool))
                     for v in values):
@@ -98,11 +99,11 @@ class History:
 
     @classmethod
     def from_arrays(cls, arrays, best_epoch=None, stopped_epoch=None):
-        """The inverse of `to_arrays` (NaN in val_loss/val_accuracy becomes None again)."""
+        """The inverse of `to_arrays` (NaN in accuracy, val_loss and val_accuracy becomes None again)."""
         history = cls()
         for key in EPOCH_KEYS + ("batch_loss",):
             values = np.asarray(arrays[key], dtype=np.float64).tolist()
-            if key in ("val_loss", "val_accuracy"):
+            if key in ("accuracy", "val_loss", "val_accuracy"):
                 values = [None if v != v else v for v in values]  # v != v: NaN
             setattr(history, key, values)
         history._check(best_epoch, stopped_epoch)

@@ -130,7 +130,8 @@ def _architecture(description):
     """What must match to load a checkpoint into a model: everything but the seed (files written
     before weight_decay_per_sample existed have it False)."""
     if description.get("class") in MODELS:
-        defaults = {"weight_decay_per_sample": False, "batchnorm_eps": 1e-5} if description["class"] == "MLP" else {}
+        defaults = {"weight_decay_per_sample": False, "batchnorm_eps": 1e-5, "loss": "cross_entropy"} \
+            if description["class"] == "MLP" else {}
         config = {**defaults, **description["config"]}
         config.pop("seed", None)
         return {**description, "config": config}

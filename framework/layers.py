@@ -346,6 +346,15 @@ class SoftmaxCrossEntropy(Layer):
 
     formula = ("y = softmax(x),  L = -sum(log y[t]) / N", "dx = (y - onehot(t)) / N")
 
+    def check_targets(self, t, n_samples, n_outputs, name="t", dtype=None):
+        """Class labels (N,) from labels or one-hot rows, checked (what fit and evaluate pass in)."""
+        return as_labels(t, n_samples, n_outputs, name=name)
+
+    @staticmethod
+    def correct(scores, t):
+        """How many rows' highest score is the true class: the count behind accuracy."""
+        return int(np.count_nonzero(scores.argmax(axis=1) == t))
+
     def forward(self, x, t, sample_weight=None):
         n, num_classes = x.shape
         self.t = as_labels(t, n, num_classes, name="t")
@@ -567,6 +576,21 @@ class MeanSquaredError(Layer):
     """
 
     formula = ("L = sum((y - t)**2) / (2N)", "dx = (y - t) / N")
+
+    def check_targets(self, t, n_samples, n_outputs, name="t", dtype=None):
+        """Real targets (N, K) (or (N,) for one output) as a finite float array of `dtype`."""
+        t = as_array(t, name, dtype=dtype, ndim=(1, 2))
+        if t.ndim == 1:
+            t = t.reshape(-1, 1)
+        if t.shape != (n_samples, n_outputs):
+            raise ValueError(f"{name} must have shape ({n_samples}, {n_outputs}) (or ({n_samples},) for one output), "
+                             f"got {t.shape}")
+        return t
+
+    @staticmethod
+    def correct(scores, t):
+        """None: a regression has no accuracy."""
+        return None
 
     def forward(self, y, t, sample_weight=None):
         y = np.asarray(y)

@@ -10,12 +10,14 @@ import numpy as np
 from . import functions
 from .flat import FlatParameters
 from .im2col import check_window
-from .layers import (Affine, BatchNormalization, Convolution, Dropout, Flatten, Identity, Pooling, ReLU, Sigmoid,
-                     SoftmaxCrossEntropy, Tanh)
+from .layers import (Affine, BatchNormalization, Convolution, Dropout, Flatten, Identity, MeanSquaredError, Pooling,
+                     ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh)
 from .validation import (as_array, as_labels, check_allocation, check_bool, check_choice, check_dtype, check_number,
                          check_sample_weight, check_seed)
 
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "identity": Identity}
+#: The losses MLP can end with: softmax cross-entropy for classes, squared error for real values.
+LOSSES = {"cross_entropy": SoftmaxCrossEntropy, "squared_error": MeanSquaredError}
 
 
 class NamedArrays(MutableMapping):
@@ -342,21 +344,35 @@ class Sequential:
         f.restore()
         return grads
 
-    def evaluate(self, x, t, batch_size=2048):
-        """(mean loss, accuracy) on (x, t) in inference mode, `batch_size` samples at a time.
+    def check_targets(self, t, n_samples, name="t"):
+        """t checked by the loss layer: class labels (N,) for SoftmaxCrossEntropy, real values (N, K)
+        for MeanSquaredError (a custom loss layer without check_targets gets class labels)."""
+        check = getattr(self.loss_layer, "check_targets", None)
+        if check is None:
+            return as_labels(t, n_samples, self.output_size, name=name)
+        return check(t, n_samples, self.output_size, name=name, dtype=self.dtype)
 
-        The loss includes the weight-decay term, as `loss` does; memory stays bounded for big sets.
+    def correct(self, scores, t):
+        """Correct predictions among scores (N, C) for targets t, or None when the loss has no accuracy."""
+        correct = getattr(self.loss_layer, "correct", None)
+        return int(np.count_nonzero(scores.argmax(axis=1) == t)) if correct is None else correct(scores, t)
+
+    def evaluate(self, x, t, batch_size=2048):
+        """(mean loss, accuracy) on (x, t) in inference mode, `batch_size` samples at a time; the
+        accuracy is None for a regression. The loss includes the weight-decay term, as `loss` does;
+        memory stays bounded for big sets.
         """
         check_number(batch_size, "batch_size", low=1, integer=True)
         x = self.check_input(x)
-        labels = as_labels(t, len(x), self.output_size, name="t")
+        targets = self.check_targets(t, len(x))
         total_loss, correct = 0.0, 0
         for start in range(0, len(x), batch_size):
-            xb, tb = x[start:start + batch_size], labels[start:start + batch_size]
+            xb, tb = x[start:start + batch_size], targets[start:start + batch_size]
             loss, scores = self.loss_and_scores(xb, tb, train=False)
             total_loss += loss * len(xb)
-            correct += int(np.count_nonzero(scores.argmax(axis=1) == tb))
-        return total_loss / len(x), correct / len(x)
+            batch = self.correct(scores, tb)
+            correct = None if batch is None else correct + batch
+        return total_loss / len(x), None if correct is None else correct / len(x)
 
     def accuracy(self, x, t, batch_size=2048):
         """Fraction of samples whose highest score is the true class (inference mode)."""
@@ -399,7 +415,8 @@ class MLP(Sequential):
     """The book's MultiLayerNet and MultiLayerNetExtend in one.
 
     For each hidden size: Affine -> [BatchNormalization] -> activation -> [Dropout]; then a last
-    Affine to `output_size` scores and SoftmaxCrossEntropy. Weights ~ N(0, std^2) with
+    Affine to `output_size` scores and SoftmaxCrossEntropy (or, with loss="squared_error", real
+    outputs and MeanSquaredError: a regression). Weights ~ N(0, std^2) with
     std = sqrt(2 / fan_in) for "he", sqrt(1 / fan_in) for "xavier" (the book's), or a given float;
     biases start at 0. One Generator made from `seed` draws the weights and every dropout mask.
     batchnorm_eps is PyTorch's 1e-5; the book's code uses 1e-6 (with tiny initial weights that
@@ -409,9 +426,11 @@ class MLP(Sequential):
 
     def __init__(self, input_size, hidden_sizes, output_size, activation="relu", weight_init="he",
                  weight_decay=0.0, dropout=0.0, batchnorm=False, seed=None, dtype=np.float64,
-                 weight_decay_per_sample=False, batchnorm_eps=1e-5):
+                 weight_decay_per_sample=False, batchnorm_eps=1e-5, loss="cross_entropy"):
         check_number(input_size, "input_size", low=1, integer=True)
-        check_number(output_size, "output_size", low=2, integer=True)  # softmax over one class learns nothing
+        check_choice(loss, "loss", tuple(LOSSES))
+        # softmax over one class learns nothing; one real output is a regression
+        check_number(output_size, "output_size", low=2 if loss == "cross_entropy" else 1, integer=True)
         if isinstance(hidden_sizes, (int, np.integer)):
             hidden_sizes = [hidden_sizes]
         if not isinstance(hidden_sizes, (list, tuple, np.ndarray)):
@@ -438,6 +457,7 @@ class MLP(Sequential):
                                output_size=int(output_size), activation=activation,
                                weight_init=weight_init if isinstance(weight_init, str) else float(weight_init),
                                dropout=float(dropout), batchnorm=bool(batchnorm), batchnorm_eps=float(batchnorm_eps),
+                               loss=loss,
                                # A Generator passed as seed cannot be written down; the weights are saved anyway.
                                seed=int(seed) if isinstance(seed, (int, np.integer)) else None,
                                dtype=np.dtype(dtype).name)
@@ -452,7 +472,8 @@ class MLP(Sequential):
             layers.append(ACTIVATIONS[activation]())
             if dropout:
                 layers.append(Dropout(dropout, seed=self.rng))
-        super().__init__(layers, weight_decay=weight_decay, weight_decay_per_sample=weight_decay_per_sample)
+        super().__init__(layers, loss=LOSSES[loss](), weight_decay=weight_decay,
+                         weight_decay_per_sample=weight_decay_per_sample)
         # The MLP made these arrays itself, so nobody holds them: one buffer for all parameters.
         self.params.pack()
 

@@ -64,12 +64,17 @@ def plot_history(history, path, title=None):
     plt = _pyplot()
     epochs = list(range(1, history.epochs + 1))
     has_val = bool(history.val_loss) and history.val_loss[-1] is not None
+    has_acc = bool(history.accuracy) and history.accuracy[-1] is not None  # a regression has none
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
     ax_loss.plot(epochs, history.loss, label="train")
-    ax_acc.plot(epochs, history.accuracy, label="train")
+    if has_acc:
+        ax_acc.plot(epochs, history.accuracy, label="train")
+    else:
+        ax_acc.text(0.5, 0.5, "no accuracy: a regression", ha="center", va="center", transform=ax_acc.transAxes)
     if has_val:
         ax_loss.plot(epochs, history.val_loss, label="validation")
-        ax_acc.plot(epochs, history.val_accuracy, label="validation")
+        if has_acc:
+            ax_acc.plot(epochs, history.val_accuracy, label="validation")
     monitored = history.val_loss if has_val else history.loss
     best = history.best_epoch or (min(range(len(monitored)), key=monitored.__getitem__) + 1 if monitored else None)
     if best:
@@ -78,7 +83,8 @@ def plot_history(history, path, title=None):
     ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (ax_loss, ax_acc):
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)

@@ -56,14 +56,13 @@ class Trainer:
             raise ValueError(f"progress must be None, 0, 1 or 2, got {progress!r}")
         self.model, self.optimizer = model, optimizer
         self.x = model.check_input(x)
-        self.t = as_labels(t, len(self.x), model.output_size, name="t")
+        self.t = _targets(model, t, len(self.x), "t")
         self.sample_weight = None if sample_weight is None else \
             check_sample_weight(sample_weight, len(self.x), self.x.dtype.type)
         self.validation_data = None
         if validation_data is not None:
             x_val = model.check_input(validation_data[0])
-            self.validation_data = (x_val, as_labels(validation_data[1], len(x_val), model.output_size,
-                                                     name="validation_data[1]"))
+            self.validation_data = (x_val, _targets(model, validation_data[1], len(x_val), "validation_data[1]"))
         self.rng = np.random.default_rng(check_seed(rng, "rng"))
         self.callbacks = list(callbacks or [])
         self.progress = progress
@@ -133,14 +132,15 @@ class Trainer:
             self.batch = batch
             loss, batch_correct = self.train_step(xb, self.t[idx], wb)
             total_loss += loss * len(idx)
-            correct += batch_correct
+            correct = None if batch_correct is None else correct + batch_correct
             self._reporter.batch(epoch, loss)
             for callback in self.callbacks:
                 callback.on_batch_end(batch, {"loss": loss, "size": len(idx)})
         val_loss = val_accuracy = None
         if self.validation_data is not None:
             val_loss, val_accuracy = self.model.evaluate(*self.validation_data)
-        self.history.append(loss=total_loss / n, accuracy=correct / n, val_loss=val_loss, val_accuracy=val_accuracy,
+        self.history.append(loss=total_loss / n, accuracy=None if correct is None else correct / n,
+                            val_loss=val_loss, val_accuracy=val_accuracy,
                             lr=self.optimizer.lr, epoch_time=time.perf_counter() - started)
         self.training_state["rng"] = self.rng.bit_generator.state
         logs = self.history.logs()
@@ -149,7 +149,8 @@ class Trainer:
         self._reporter.epoch(epoch, self.history)
 
     def train_step(self, x_batch, t_batch, sample_weight=None):
-        """Loss, backward and one optimizer update on a checked batch; returns (loss, correct predictions)."""
+        """Loss, backward and one optimizer update on a checked batch; returns (loss, correct predictions
+        or None when the loss has no accuracy)."""
         loss, scores = self.model.loss_and_scores(x_batch, t_batch, train=True, sample_weight=sample_weight)
         first_loss = self.history.batch_loss[0] if self.history.batch_loss else loss
         if not math.isfinite(loss) or loss > EXPLOSION_FACTOR * max(first_loss, 1.0):
@@ -157,7 +158,9 @@ class Trainer:
         self.model.backward(input_grad=False)
         self.optimizer.update(self.model.params, self.model.grads)
         self.history.batch_loss.append(loss)
-        return loss, int(np.count_nonzero(scores.argmax(axis=1) == t_batch))
+        correct = getattr(self.model, "correct", None)
+        return loss, (int(np.count_nonzero(scores.argmax(axis=1) == t_batch)) if correct is None
+                      else correct(scores, t_batch))
 
     def _diverged(self, loss):
         """Stop with a message that says where and what to try; keep finite weights in the model."""
@@ -250,8 +253,8 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
         x = None
     if x is None or x.ndim < 2 or x.size == 0 or x.dtype.kind not in "biuf":
         model.check_input(given)  # raises the error that says what x must be
-    t = as_labels(t, len(x), model.output_size, name="t")
-    if (t == t[0]).all():
+    t = _targets(model, t, len(x), "t")
+    if t.ndim == 1 and (t == t[0]).all():
         raise ValueError(f"t must hold at least 2 classes to train a classifier, got only class {t[0]} "
                          f"in all {len(t)} samples")
     checkpoint = None
@@ -279,21 +282,40 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     return trainer.train(epochs)
 
 
+def _targets(model, t, n_samples, name):
+    """t checked by the model (its loss layer decides: labels or real values), or as class labels."""
+    check = getattr(model, "check_targets", None)
+    if check is None:
+        return as_labels(t, n_samples, model.output_size, name=name)
+    return check(t, n_samples, name=name)
+
+
 def split_validation(x, t, sample_weight, fraction, rng):
     """(x, t, sample_weight) to train on and (x_val, t_val) to validate on: `fraction` of the samples
-    held out, stratified by class; the validation samples are weighted equally."""
+    held out, stratified by class for labels (at random for real-valued targets); the validation
+    samples are weighted equally."""
     check_number(fraction, "validation_fraction", low=0, high=1, low_open=True, high_open=True)
-    train, val = stratified_split(t, fraction, rng, name="validation_fraction")
+    if t.ndim == 1 and t.dtype.kind in "iu":
+        train, val = stratified_split(t, fraction, rng, name="validation_fraction")
+    else:
+        order = np.random.default_rng(rng).permutation(len(t))
+        n_val = int(np.ceil(fraction * len(t)))
+        if not 0 < n_val < len(t):
+            raise ValueError(f"validation_fraction={fraction!r} must leave samples on both sides of {len(t)}")
+        train, val = order[n_val:], order[:n_val]
     w = None if sample_weight is None else np.asarray(sample_weight)[train]
     return x[train], t[train], w, (x[val], t[val])
 
 
 def _format(epoch, epochs, history):
     i = epoch - 1
-    parts = [f"epoch {epoch:>{len(str(epochs))}}/{epochs}", f"loss {history.loss[i]:.4f}",
-             f"acc {history.accuracy[i]:.4f}"]
+    parts = [f"epoch {epoch:>{len(str(epochs))}}/{epochs}", f"loss {history.loss[i]:.4f}"]
+    if history.accuracy[i] is not None:
+        parts.append(f"acc {history.accuracy[i]:.4f}")
     if history.val_loss[i] is not None:
-        parts += [f"val_loss {history.val_loss[i]:.4f}", f"val_acc {history.val_accuracy[i]:.4f}"]
+        parts.append(f"val_loss {history.val_loss[i]:.4f}")
+        if history.val_accuracy[i] is not None:
+            parts.append(f"val_acc {history.val_accuracy[i]:.4f}")
     parts.append(f"{history.epoch_time[i] * 1000:.0f} ms")
     return "  ".join(parts)
 
