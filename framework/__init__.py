@@ -14,13 +14,13 @@ from .network import MLP, Sequential
 from .training import fit
 
 __version__ = "0.1.0"
-__all__ = ["functions", "layers", "network", "optimizers", "ConvNetClassifier", "MLP", "MLPClassifier", "Sequential",
-           "fit"]
+__all__ = ["functions", "layers", "network", "optimizers", "ConvNetClassifier", "MLP", "MLPClassifier", "MLPRegressor",
+           "Sequential", "fit"]
 
 
 def __getattr__(name):
     # The estimators need scikit-learn: import them on first use so `import framework` stays cheap.
-    if name in ("MLPClassifier", "ConvNetClassifier"):
+    if name in ("MLPClassifier", "MLPRegressor", "ConvNetClassifier"):
         from . import estimator
         return getattr(estimator, name)
     raise AttributeError(f"module 'framework' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""`MLPClassifier`: our MLP behind scikit-learn's estimator interface, a drop-in for sklearn.neural_network's.
+"""`MLPClassifier` and `MLPRegressor`: our MLP behind scikit-learn's estimator interface, drop-ins for sklearn.neural_network's.
 
 Same parameter names and meanings as scikit-learn's where they apply; in addition `dropout`,
 `batchnorm`, `weight_init`, `dtype`, `progress` and the solvers "momentum", "nesterov", "adagrad",
@@ -12,7 +12,7 @@ Same parameter names and meanings as scikit-learn's where they apply; in additio
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -57,13 +57,15 @@ class _SklearnRules(Callback):
         sgd = est.solver in SGD_FAMILY
         if sgd and est.learning_rate == "invscaling":
             self.optimizer.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
-        tracker.update(epoch, logs)
         if est.early_stopping:
-            est.validation_scores_.append(logs["val_accuracy"])
+            score = est._validation_score(logs)
+            tracker.update(epoch, {"val_score": score})
+            est.validation_scores_.append(score)
             est.best_validation_score_ = tracker.best_value
             if tracker.best_epoch == epoch:
                 est._best_weights = self.model.get_weights()
         else:
+            tracker.update(epoch, logs)
             est.best_loss_ = tracker.best_value
         if tracker.wait > est.n_iter_no_change:
             if sgd and est.learning_rate == "adaptive" and self.optimizer.lr > 1e-6:
@@ -73,47 +75,12 @@ class _SklearnRules(Callback):
                 self.stop_training = True
 
 
-class MLPClassifier(ClassifierMixin, BaseEstimator):
-    """Multilayer perceptron classifier with scikit-learn's interface, trained by `framework.fit`.
+class _MLPEstimator(BaseEstimator):
+    """What the classifier and the regressor share: parameters' checks, the network, the training run
+    (framework.training.Trainer under scikit-learn's rules), coefs_ and intercepts_."""
 
-    Fitted attributes: classes_, n_features_in_, loss_, loss_curve_, best_loss_,
-    validation_scores_, best_validation_score_, n_iter_, t_, coefs_, intercepts_, n_layers_,
-    n_outputs_, out_activation_, history_ (the full History) and model_ (the framework MLP).
-    """
-
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
-                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
-                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
-                 momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0, batchnorm=False,
-                 weight_init="auto", dtype=np.float64, progress=0):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.dropout = dropout
-        self.batchnorm = batchnorm
-        self.weight_init = weight_init
-        self.dtype = dtype
-        self.progress = progress
+    #: MLP's loss for the output layer, and scikit-learn's name for the output activation.
+    loss_name, out_activation = "cross_entropy", "softmax"
 
     # -- checks ---------------------------------------------------------------------------------
     def _validate_params(self):
@@ -196,57 +163,39 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.best_loss_ = np.inf
         self.validation_scores_ = [] if self.early_stopping else None
         self.best_validation_score_ = -np.inf if self.early_stopping else None
-        self._tracker = Monitor("val_accuracy" if self.early_stopping else "loss", self.tol, rule="sklearn")
+        self._tracker = Monitor("val_score", self.tol, rule="sklearn", higher_is_better=True) if self.early_stopping \
+            else Monitor("loss", self.tol, rule="sklearn")
         self.n_layers_ = sum(1 for key in self.model_.params if key.startswith("W")) + 1
-        self.n_outputs_ = len(self.classes_)
-        self.out_activation_ = "softmax"
+        self.n_outputs_ = self._output_size()
+        self.out_activation_ = self.out_activation
 
     def _build_network(self, n_features, sizes, weight_init, rng):
         """The framework network this estimator trains (an MLP here; ConvNetClassifier builds a conv net)."""
-        return MLP(n_features, sizes, len(self.classes_), activation=ACTIVATIONS[self.activation],
+        return MLP(n_features, sizes, self._output_size(), activation=ACTIVATIONS[self.activation],
                    weight_init=weight_init, dropout=self.dropout, batchnorm=self.batchnorm, seed=rng,
-                   dtype=check_dtype(self.dtype), weight_decay=self.alpha, weight_decay_per_sample=True)
+                   dtype=check_dtype(self.dtype), weight_decay=self.alpha, weight_decay_per_sample=True,
+                   loss=self.loss_name)
 
     def _network_input(self, X):
         """X (n_samples, n_features) as the network takes it (rows here; images for ConvNetClassifier)."""
         return X
 
     # -- fitting --------------------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
-        """Train on X (n_samples, n_features) and labels y for up to max_iter epochs."""
-        return self._fit(X, y, sample_weight, classes=None, incremental=False)
-
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch over (X, y); `classes` (every label that will ever appear) is needed on the first call."""
-        if not hasattr(self, "model_") and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit "
-                             "(all the labels that will appear, e.g. classes=np.unique(y_all))")
-        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
-
     def _fit(self, X, y, sample_weight, classes, incremental):
         sizes = self._validate_params()
         first_call = not hasattr(self, "model_")
         reset = first_call or not (incremental or self.warm_start)
         if not reset:
             self._check_same_network(sizes)
-        X, y = validate_data(self, X, y, reset=reset, dtype=check_dtype(self.dtype), ensure_min_samples=1)
-        check_classification_targets(y)
+        X, y = validate_data(self, X, y, reset=reset, dtype=check_dtype(self.dtype), ensure_min_samples=1,
+                             multi_output=self.out_activation == "identity",
+                             y_numeric=self.out_activation == "identity")
+        t = self._training_targets(y, classes, reset)
         if reset:
-            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-            if len(labels) < 2:
-                raise ValueError(f"MLPClassifier needs at least 2 classes in y, got 1 class: {labels.tolist()}")
-            self.classes_ = labels
             self._initialize(X.shape[1], sizes)
-        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
-            raise ValueError(f"classes={classes!r} differs from the classes of the first partial_fit call, "
-                             f"{self.classes_.tolist()}")
         elif not incremental:  # warm_start: keep the weights, start a new optimizer as scikit-learn does
             self._optimizer = self._make_optimizer()
             self._tracker.wait = 0
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(f"y holds labels {unknown.tolist()} not in classes_ {self.classes_.tolist()}")
-        t = np.searchsorted(self.classes_, y)
         batch_size = min(200, len(X)) if self.batch_size == "auto" else min(self.batch_size, len(X))
         early_stopping = self.early_stopping and not incremental
         validation = None
@@ -254,6 +203,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             X, t, sample_weight, validation = split_validation(X, t, sample_weight, self.validation_fraction,
                                                                self._rng)
             validation = (self._network_input(validation[0]), validation[1])
+        self._validation_set = validation
         self.model_.weight_decay = self.alpha  # set_params may have changed it since the last fit
         rules = _SklearnRules(self)
         # partial_fit and warm_start continue the same history.
@@ -290,6 +240,85 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=check_dtype(self.dtype))
         return self.model_.predict(self._network_input(X))
 
+
+class MLPClassifier(ClassifierMixin, _MLPEstimator):
+    """Multilayer perceptron classifier with scikit-learn's interface, trained by `framework.fit`.
+
+    Fitted attributes: classes_, n_features_in_, loss_, loss_curve_, best_loss_,
+    validation_scores_, best_validation_score_, n_iter_, t_, coefs_, intercepts_, n_layers_,
+    n_outputs_, out_activation_, history_ (the full History) and model_ (the framework MLP).
+    """
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
+                 momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0, batchnorm=False,
+                 weight_init="auto", dtype=np.float64, progress=0):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.dropout = dropout
+        self.batchnorm = batchnorm
+        self.weight_init = weight_init
+        self.dtype = dtype
+        self.progress = progress
+
+    def _output_size(self):
+        return len(self.classes_)
+
+    def _validation_score(self, logs):
+        """The score early stopping watches: accuracy on the held-out samples (scikit-learn's)."""
+        return logs["val_accuracy"]
+
+    # -- fitting --------------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Train on X (n_samples, n_features) and labels y for up to max_iter epochs."""
+        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over (X, y); `classes` (every label that will ever appear) is needed on the first call."""
+        if not hasattr(self, "model_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit "
+                             "(all the labels that will appear, e.g. classes=np.unique(y_all))")
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    def _training_targets(self, y, classes, reset):
+        """y as the network trains on it: class indices into classes_ (set on a reset)."""
+        check_classification_targets(y)
+        if reset:
+            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            if len(labels) < 2:
+                raise ValueError(f"MLPClassifier needs at least 2 classes in y, got 1 class: {labels.tolist()}")
+            self.classes_ = labels
+        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+            raise ValueError(f"classes={classes!r} differs from the classes of the first partial_fit call, "
+                             f"{self.classes_.tolist()}")
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"y holds labels {unknown.tolist()} not in classes_ {self.classes_.tolist()}")
+        return np.searchsorted(self.classes_, y)
+
+    # -- prediction -----------------------------------------------------------------------------
     def predict(self, X):
         """The most probable class of each row of X."""
         scores = self._scores(X)
@@ -361,3 +390,94 @@ class ConvNetClassifier(MLPClassifier):
         super()._initialize(n_features, sizes)
         self._network_settings = (tuple(self.image_shape), tuple(self.filters), self.kernel_size, tuple(sizes),
                                   np.dtype(check_dtype(self.dtype)).name)
+
+
+class MLPRegressor(RegressorMixin, _MLPEstimator):
+    """Multilayer perceptron regressor with scikit-learn's interface (sklearn.neural_network.MLPRegressor).
+
+    Squared error on an identity output layer; y is (n_samples,) or (n_samples, n_outputs); score is
+    R^2; early_stopping watches R^2 on the held-out samples, as scikit-learn's. The same parameters as
+    MLPClassifier (our solvers, dropout, batchnorm, dtype, progress too) plus `loss`. Differences, one
+    line each: only loss="squared_error" so far (scikit-learn also has "poisson"); with several outputs
+    loss_ sums the squared errors over the outputs (scikit-learn averages them, while its gradient
+    sums them, as ours); weights start from He/Xavier normal draws.
+    """
+
+    loss_name, out_activation = "squared_error", "identity"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # y may have several columns
+        return tags
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
+                 momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, loss="squared_error", dropout=0.0,
+                 batchnorm=False, weight_init="auto", dtype=np.float64, progress=0):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.loss = loss
+        self.dropout = dropout
+        self.batchnorm = batchnorm
+        self.weight_init = weight_init
+        self.dtype = dtype
+        self.progress = progress
+
+    def _output_size(self):
+        return self.n_outputs_
+
+    def _validation_score(self, logs):
+        """R^2 on the held-out samples, the score scikit-learn's regressor stops on."""
+        x_val, t_val = self._validation_set
+        predicted = self.model_.predict(x_val)
+        residual = ((t_val - predicted) ** 2).sum(axis=0)
+        total = ((t_val - t_val.mean(axis=0)) ** 2).sum(axis=0)
+        return float(np.mean(1 - residual / np.where(total == 0, 1, total)))
+
+    def _training_targets(self, y, classes, reset):
+        """y as (n_samples, n_outputs) in the network's dtype; n_outputs_ is set on a reset."""
+        check_choice(self.loss, "loss", ("squared_error",))
+        t = np.asarray(y, dtype=check_dtype(self.dtype))
+        t = t.reshape(len(t), -1)
+        if reset:
+            self.n_outputs_, self._y_is_1d = t.shape[1], np.ndim(y) == 1
+        elif t.shape[1] != self.n_outputs_:
+            raise ValueError(f"y must have {self.n_outputs_} outputs as in the first fit, got {t.shape[1]}")
+        return t
+
+    # -- fitting --------------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Train on X (n_samples, n_features) and real targets y for up to max_iter epochs."""
+        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over (X, y), continuing the network of earlier calls."""
+        return self._fit(X, y, sample_weight, classes=None, incremental=True)
+
+    # -- prediction -----------------------------------------------------------------------------
+    def predict(self, X):
+        """The network's outputs: (n_samples,) when y had one column, else (n_samples, n_outputs)."""
+        out = self._scores(X)
+        return out[:, 0] if self.n_outputs_ == 1 else out
