@@ -52,21 +52,23 @@ def main(argv=None):
     parser.add_argument("b", help="source folder of version B")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--n-train", type=int, default=20000, help="MNIST-shaped training samples (W3)")
+    parser.add_argument("--workloads", nargs="+", default=None, help="only these workloads (e.g. W1 W2)")
     args = parser.parse_args(argv)
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)  # as compare.py: these slow a current numpy, for both alike
     env.pop("OPENBLAS_L2_SIZE", None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    jobs = [job for job in JOBS if args.workloads is None or job[0] in args.workloads]
     times = {}
     for r in range(args.repeats):
-        for workload, dtype, epochs in JOBS:
+        for workload, dtype, epochs in jobs:
             order = (args.a, args.b) if r % 2 == 0 else (args.b, args.a)
             for source in order:
                 seconds, _ = measure(source, workload, dtype, epochs, args.n_train, env)
                 times.setdefault((workload, dtype, source), []).append(seconds)
         print(f"repeat {r + 1}/{args.repeats} done", file=sys.stderr)
     print(f"| workload | dtype | A ms/epoch | B ms/epoch | B / A |\n|---|---|---|---|---|")
-    for workload, dtype, _ in JOBS:
+    for workload, dtype, _ in jobs:
         a = statistics.median(times[(workload, dtype, args.a)]) * 1000
         b = statistics.median(times[(workload, dtype, args.b)]) * 1000
         print(f"| {workload} | {dtype} | {a:.2f} | {b:.2f} | {b / a:.2f} |")

@@ -12,6 +12,8 @@ It stays correct when someone replaces an array by hand (`layer.params["W"] = ne
 is then False and optimizers fall back to one update per key. Pickling keeps the sharing: the views
 are pickled as separate arrays and laid over a new buffer when unpickled.
 """
+import operator
+
 import numpy as np
 
 
@@ -35,8 +37,11 @@ class FlatParameters:
         for (key, (owner, name)), array in zip(self.places.items(), arrays):
             self.views[key][...] = array
             owner[name] = self.views[key]
-        # (owner, name, view) for is_intact, which runs on every optimizer step.
-        self._expected = tuple((owner, name, self.views[key]) for key, (owner, name) in self.places.items())
+        # Owners, names and views side by side for is_intact, which runs on every optimizer step.
+        self._owners = tuple(owner for owner, _ in self.places.values())
+        self._names = tuple(name for _, name in self.places.values())
+        self._views = tuple(self.views.values())
+        self._plain_dicts = all(type(owner) is dict for owner in self._owners)
 
     @staticmethod
     def layout(buffer, shapes):
@@ -50,10 +55,9 @@ class FlatParameters:
 
     def is_intact(self):
         """True while every owner dict still holds its view (nobody swapped an array in by hand)."""
-        for owner, name, view in self._expected:
-            if owner.get(name) is not view:
-                return False
-        return True
+        if self._plain_dicts:  # the same test as below, looped in C: a third of the time for an MLP
+            return all(map(operator.is_, map(dict.get, self._owners, self._names), self._views))
+        return all(owner.get(name) is view for owner, name, view in zip(self._owners, self._names, self._views))
 
     def __getstate__(self):
         return {"places": self.places}  # the views pickle as arrays of their own; no buffer needed

@@ -3,6 +3,8 @@
 Parameters are named as in the book: W1, b1, W2, b2, ... for the Affine layers in order and
 gamma1, beta1, ... for the BatchNormalization layers in order.
 """
+import itertools
+import operator
 from collections.abc import MutableMapping
 
 import numpy as np
@@ -44,7 +46,8 @@ class NamedArrays(MutableMapping):
             self._owners = self._layer_dicts()
 
     def _layer_dicts(self):
-        return [getattr(layer, self._attribute, None) for layer in self._network.layers]
+        layers = self._network.layers
+        return list(map(getattr, layers, itertools.repeat(self._attribute, len(layers)), itertools.repeat(None)))
 
     @property
     def flat(self):
@@ -53,13 +56,20 @@ class NamedArrays(MutableMapping):
         if flat is None or not flat.is_intact():
             return None
         now = self._layer_dicts()
-        if len(now) != len(self._owners) or any(a is not b for a, b in zip(now, self._owners)):
+        if len(now) != len(self._owners) or not all(map(operator.is_, now, self._owners)):
             return None
         return flat
 
     def __getitem__(self, key):
         owner, name = self.locations()[key]
         return owner[name]
+
+    def items(self):
+        """(key, array) pairs, with one look at the layers (the Mapping default looks once per key)."""
+        return [(key, owner[name]) for key, (owner, name) in self.locations().items()]
+
+    def values(self):
+        return [array for _, array in self.items()]
 
     def __setitem__(self, key, value):
         target = self[key]

@@ -84,12 +84,13 @@ class Optimizer:
                 store[key] = np.zeros_like(param)
             return store[key]
         cached = self._flat_state.get(name)
-        if cached is None or cached[0] is not store or cached[1].signature != key.signature \
+        # (the state dict, its FlatParameters, the parameters' layout it was laid out for)
+        if cached is None or cached[0] is not store or cached[2] is not key.signature \
                 or not cached[1].is_intact():
             for k, view in key.views.items():
                 if k not in store:
                     store[k] = np.zeros_like(view)
-            cached = (store, FlatParameters({k: (store, k) for k in key.views}))
+            cached = (store, FlatParameters({k: (store, k) for k in key.views}), key.signature)
             self._flat_state[name] = cached
         return cached[1].buffer
 
