@@ -167,13 +167,16 @@ class ReLU(Layer):
             # output is channels-last in memory), so that out keeps x's layout.
             zeros = self._zeros = np.zeros_like(x)
         self.out = np.maximum(x, zeros)
-        # 1.0 where x > 0, else 0.0 (the book keeps the opposite, a bool mask of x <= 0); made here in
-        # x's dtype, as float times float is 3x as fast as float times bool.
-        self.positive = (x > 0).astype(x.dtype)
         return self.out
 
     def backward(self, dout):
-        return dout * self.positive
+        # The mask 1.0 where x > 0, else 0.0 (out > 0 exactly there), in out's dtype: float times
+        # float is 3x as fast as float times bool. Made here, not kept from forward: one large array
+        # less alive between the passes, which measured faster in a conv net.
+        mask = (self.out > 0).astype(self.out.dtype)
+        if mask.dtype == dout.dtype and mask.shape == dout.shape:
+            return np.multiply(mask, dout, out=mask)  # in place: no second array
+        return dout * mask
 
     def kink_state(self):
         """Which inputs were > 0 in the last forward: a step that changes it crossed the kink at 0."""
