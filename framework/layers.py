@@ -484,10 +484,11 @@ class Pooling(Layer):
     """Max pooling over pool_h x pool_w windows: out[n, c, i, j] = max of x's window (i, j) in channel c.
 
     x is (N, C, H, W), out is (N, C, OH, OW); padding adds zeros, as the book's. Backward routes each
-    dout to the position of its window's maximum (the first one, on ties); every other entry gets 0.
-    Computed as one elementwise maximum per window offset (pool_h * pool_w strided slices of x, each
-    (N, C, OH, OW)): no per-pixel loop and no copy of the windows; backward compares each offset's
-    slice with the maximum to find the winners.
+    dout to the position of its window's maximum (the first one, row by row, on ties: the book's
+    argmax); every other entry gets 0. Computed as one elementwise maximum per window offset
+    (pool_h * pool_w strided slices of x, each (N, C, OH, OW)): no per-pixel loop and no copy of the
+    windows. Forward also notes which offset won each window (`argmax`, one byte per output), so
+    backward writes dout there without looking at x again.
     """
 
     formula = ("out = max over each pool_h x pool_w window", "dx = dout at each window's argmax, 0 elsewhere")
@@ -496,6 +497,8 @@ class Pooling(Layer):
         super().__init__()
         self.pool_h = check_number(pool_h, "pool_h", low=1, integer=True)
         self.pool_w = check_number(pool_w, "pool_w", low=1, integer=True)
+        if self.pool_h * self.pool_w > 256:  # the winning offset is kept in one byte
+            raise ValueError(f"Pooling windows hold at most 256 entries, got {self.pool_h}x{self.pool_w}")
         self.stride = check_number(stride, "stride", low=1, integer=True)
         self.pad = check_number(pad, "pad", low=0, integer=True)
 
@@ -514,28 +517,20 @@ class Pooling(Layer):
         self.x_shape = x.shape
         if self.pad:
             x = np.pad(x, ((0, 0), (0, 0), (self.pad, self.pad), (self.pad, self.pad)))
-        out = None
-        for _, window in self._offsets(out_h, out_w):
+        out = argmax = None
+        for k, window in self._offsets(out_h, out_w):
             if out is None:
-                out = x[window].copy(order="K")  # keeps x's memory layout (a Convolution gives channels last)
-            else:
-                np.maximum(out, x[window], out=out)
-        self.x, self.out = x, out  # backward finds each window's maximum again from these
+                out = x[window].copy(order="K")  # keeps x's memory layout
+                argmax = np.zeros(out.shape, dtype=np.uint8)
+                continue
+            candidate = x[window].copy(order="K")  # one strided read; the passes below run in order
+            # Offsets come in increasing k, so "argmax = k where strictly larger" is a maximum with
+            # k times the 0/1 test (a masked write, np.copyto(where=...), is 20x slower).
+            larger = np.greater(candidate, out)
+            np.maximum(argmax, larger.view(np.uint8) * np.uint8(k), out=argmax)
+            np.maximum(out, candidate, out=out)
+        self.x, self.out, self.argmax = x, out, argmax  # x (a reference) only for dx's shape and layout
         return out
-
-    def _winners(self):
-        """(k, window, mask) per window offset: True where offset k holds its window's maximum (the
-        first one, on ties); each mask is used before the next is made."""
-        taken, last = None, self.pool_h * self.pool_w - 1
-        for k, window in self._offsets(*self.out.shape[2:]):
-            hit = np.equal(self.x[window], self.out)
-            if taken is None:
-                taken = hit.copy()
-            else:
-                np.greater(hit, taken, out=hit)  # for booleans, hit and not taken
-                if k < last:
-                    np.logical_or(taken, hit, out=taken)
-            yield k, window, hit
 
     def backward(self, dout):
         height, width = self.x_shape[2:]
@@ -550,19 +545,17 @@ class Pooling(Layer):
             laid_out = np.empty_like(self.out, dtype=dout.dtype)
             laid_out[...] = dout
             dout = laid_out
-        for _, window, hit in self._winners():
+        for k, window in self._offsets(*self.out.shape[2:]):
+            won = self.argmax == k
             if overlap:
-                dx[window] += dout * hit
+                dx[window] += dout * won
             else:
-                np.multiply(dout, hit, out=dx[window])
+                np.multiply(dout, won, out=dx[window])
         return dx[:, :, p:p + height, p:p + width] if p else dx
 
     def kink_state(self):
-        """Which entry of each window is the largest: a step that changes it crossed max's kink."""
-        argmax = np.zeros(self.out.shape, dtype=np.int64)
-        for k, _, hit in self._winners():
-            argmax[hit] = k
-        return argmax
+        """Which offset of each window holds its maximum: a step that changes it crossed max's kink."""
+        return self.argmax
 
     def config(self):
         return {"pool_h": self.pool_h, "pool_w": self.pool_w, "stride": self.stride, "pad": self.pad}

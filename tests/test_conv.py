@@ -64,6 +64,31 @@ def test_pooling_routes_the_gradient_to_each_windows_maximum():
     assert overlapping.backward(np.ones_like(out))[0, 0, 1, 2] == 4.0  # 9 is the maximum of four windows
 
 
+def _pooling_loops(x, dout, pool_h, pool_w, stride, pad):
+    """The book's rule written as loops: each window's first maximum (row by row) gets its dout."""
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out = np.zeros(dout.shape)
+    dx = np.zeros(padded.shape)
+    for n, c, i, j in np.ndindex(*dout.shape):
+        window = padded[n, c, i * stride:i * stride + pool_h, j * stride:j * stride + pool_w]
+        a, b = np.unravel_index(np.argmax(window), window.shape)  # argmax: the first maximum
+        out[n, c, i, j] = window[a, b]
+        dx[n, c, i * stride + a, j * stride + b] += dout[n, c, i, j]
+    return out, dx[:, :, pad:pad + x.shape[2], pad:pad + x.shape[3]]
+
+
+@pytest.mark.parametrize("n, c, h, w, fh, fw, stride, pad", SHAPES)
+def test_pooling_with_ties_equals_the_books_rule_in_loops(n, c, h, w, fh, fw, stride, pad, rng):
+    # Few distinct values and many zeros (as after a ReLU): most windows hold their maximum twice or more.
+    x = np.maximum(rng.integers(-2, 3, size=(n, c, h, w)), 0).astype(np.float64)
+    pool = Pooling(fh, fw, stride=stride, pad=pad)
+    out = pool.forward(x)
+    dout = rng.standard_normal(out.shape)
+    expected_out, expected_dx = _pooling_loops(x, dout, fh, fw, stride, pad)
+    np.testing.assert_array_equal(out, expected_out)
+    np.testing.assert_allclose(pool.backward(dout), expected_dx, rtol=1e-12, atol=1e-12)
+
+
 def test_flatten_and_conv_nets_keep_float32(rng):
     model = conv_net((1, 6, 6), filters=(3,), hidden_size=5, output_size=3, seed=0, dtype=np.float32)
     x = rng.normal(size=(4, 1, 6, 6)).astype(np.float32)
@@ -83,6 +108,7 @@ def test_flatten_and_conv_nets_keep_float32(rng):
     (lambda: Pooling(3, 3, stride=3).forward(np.zeros((1, 1, 2, 2))), "the pool window (3x3) is larger"),
     (lambda: Pooling(2, 2).forward(np.zeros((4, 4))), "x must be images of shape (N, C, H, W) for Pooling"),
     (lambda: Pooling(0, 2), "pool_h must be >= 1, got 0"),
+    (lambda: Pooling(20, 20), "Pooling windows hold at most 256 entries, got 20x20"),
     (lambda: SimpleConvNet((1, 3, 3), {"filter_size": 5}), "the filter (5x5) is larger than the padded input"),
 ])
 def test_bad_conv_settings_are_named(make, message):
