@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -28,8 +29,13 @@ from .validation import check_choice, check_dtype, check_number
 
 #: scikit-learn's activation names and ours ("logistic" is our "sigmoid").
 ACTIVATIONS = {"relu": "relu", "logistic": "sigmoid", "tanh": "tanh", "identity": "identity"}
-SOLVERS = ("adam", "sgd") + tuple(name for name in OPTIMIZERS if name not in ("adam", "sgd"))
+SOLVERS = ("adam", "sgd", "lbfgs") + tuple(name for name in OPTIMIZERS if name not in ("adam", "sgd"))
 SGD_FAMILY = ("sgd", "momentum", "nesterov")
+
+
+def _stochastic(estimator):
+    """partial_fit exists only for the stochastic solvers (lbfgs has no single epoch to take), as in scikit-learn."""
+    return estimator.solver != "lbfgs"
 
 
 class _SklearnRules(Callback):
@@ -54,25 +60,37 @@ class _SklearnRules(Callback):
         est.n_iter_ += 1
         est.loss_curve_.append(logs["loss"])
         est.loss_ = logs["loss"]
+        if est.verbose:  # scikit-learn's lines, word for word
+            print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
         sgd = est.solver in SGD_FAMILY
-        if sgd and est.learning_rate == "invscaling":
-            self.optimizer.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
-        if est.early_stopping:
+        if est._early_stopping_now:
             score = est._validation_score(logs)
             tracker.update(epoch, {"val_score": score})
             est.validation_scores_.append(score)
+            if est.verbose:
+                print("Validation score: %f" % score)
             est.best_validation_score_ = tracker.best_value
             if tracker.best_epoch == epoch:
                 est._best_weights = self.model.get_weights()
         else:
             tracker.update(epoch, logs)
             est.best_loss_ = tracker.best_value
+        if sgd and est.learning_rate == "invscaling":
+            self.optimizer.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
         if tracker.wait > est.n_iter_no_change:
+            what = "Validation score" if est._early_stopping_now else "Training loss"
+            message = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+                what, est.tol, est.n_iter_no_change)
             if sgd and est.learning_rate == "adaptive" and self.optimizer.lr > 1e-6:
                 self.optimizer.lr /= 5
                 tracker.wait = 0
+                if est.verbose:
+                    print(message + " Setting learning rate to %f" % self.optimizer.lr)
             else:
                 self.stop_training = True
+                if est.verbose:
+                    too_small = sgd and est.learning_rate == "adaptive"
+                    print(message + (" Learning rate too small. Stopping." if too_small else " Stopping."))
 
 
 class _MLPEstimator(BaseEstimator):
@@ -112,9 +130,12 @@ class _MLPEstimator(BaseEstimator):
         check_number(self.beta_1, "beta_1", low=0, high=1, high_open=True)
         check_number(self.beta_2, "beta_2", low=0, high=1, high_open=True)
         check_number(self.epsilon, "epsilon", low=0, low_open=True)
-        check_number(self.n_iter_no_change, "n_iter_no_change", low=1, integer=True)
+        if self.n_iter_no_change != np.inf:  # np.inf: never stop early, as scikit-learn allows
+            check_number(self.n_iter_no_change, "n_iter_no_change", low=1, integer=True)
+        check_number(self.max_fun, "max_fun", low=1, integer=True)
         check_number(self.dropout, "dropout", low=0, high=1, high_open=True)
-        check_dtype(self.dtype)
+        if self.dtype is not None:
+            check_dtype(self.dtype)
         check_choice(self.progress, "progress", (0, 1, 2, None, False, True))
         return sizes
 
@@ -122,16 +143,26 @@ class _MLPEstimator(BaseEstimator):
         """warm_start and partial_fit keep the fitted network: settings that would change it are refused."""
         config = self.model_.config
         now = {"hidden_layer_sizes": [int(s) for s in sizes], "activation": ACTIVATIONS[self.activation],
-               "dtype": np.dtype(check_dtype(self.dtype)).name, "dropout": float(self.dropout),
-               "batchnorm": bool(self.batchnorm)}
+               "dropout": float(self.dropout), "batchnorm": bool(self.batchnorm)}
         before = {"hidden_layer_sizes": config["hidden_sizes"], "activation": config["activation"],
-                  "dtype": config["dtype"], "dropout": config["dropout"], "batchnorm": config["batchnorm"]}
+                  "dropout": config["dropout"], "batchnorm": config["batchnorm"]}
+        if self.dtype is not None:
+            now["dtype"], before["dtype"] = np.dtype(check_dtype(self.dtype)).name, config["dtype"]
         changed = [key for key in now if now[key] != before[key]]
         if changed:
             key = changed[0]
             raise ValueError(f"{key} changed since the network was fitted ({before[key]!r} -> {now[key]!r}); "
                              "warm_start and partial_fit continue the same network: set warm_start=False "
                              "(or call fit) to build a new one")
+
+    def _input_dtype(self, reset):
+        """The dtype X is converted to: `dtype` if set; else the fitted network's; else float32 stays
+        float32 and anything else becomes float64, as scikit-learn keeps the input's dtype."""
+        if self.dtype is not None:
+            return check_dtype(self.dtype)
+        if not reset and hasattr(self, "model_"):
+            return self.model_.dtype
+        return (np.float64, np.float32)
 
     def _make_optimizer(self):
         lr = self.learning_rate_init
@@ -150,31 +181,42 @@ class _MLPEstimator(BaseEstimator):
             return optimizers.AdaGrad(lr=lr)
         return optimizers.RMSprop(lr=lr)
 
-    def _initialize(self, n_features, sizes):
+    def _initialize(self, n_features, sizes, dtype):
         weight_init = self.weight_init
         if weight_init == "auto":
             weight_init = "he" if self.activation == "relu" else "xavier"
         seeds = np.random.SeedSequence(check_random_state(self.random_state).randint(2 ** 31 - 1)).spawn(2)
-        self.model_ = self._build_network(n_features, sizes, weight_init, np.random.default_rng(seeds[0]))
+        self.model_ = self._build_network(n_features, sizes, weight_init, np.random.default_rng(seeds[0]), dtype)
         self._rng = np.random.default_rng(seeds[1])  # shuffling and the validation split
         self._optimizer = self._make_optimizer()
         self.t_, self.n_iter_ = 0, 0
+        self.n_layers_ = sum(1 for key in self.model_.params if key.startswith("W")) + 1
+        self.n_outputs_ = self._output_size()
+        self.out_activation_ = self.out_activation
+        for name in ("loss_curve_", "best_loss_", "validation_scores_", "best_validation_score_", "history_"):
+            self.__dict__.pop(name, None)  # lbfgs has none of these, as in scikit-learn
+        if self.solver != "lbfgs":
+            self._start_curves()
+
+    def _start_curves(self):
+        """What the stochastic solvers record: the loss per epoch, the best values, the stopping tracker."""
         self.loss_curve_ = []
         self.best_loss_ = np.inf
         self.validation_scores_ = [] if self.early_stopping else None
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._tracker = Monitor("val_score", self.tol, rule="sklearn", higher_is_better=True) if self.early_stopping \
             else Monitor("loss", self.tol, rule="sklearn")
-        self.n_layers_ = sum(1 for key in self.model_.params if key.startswith("W")) + 1
-        self.n_outputs_ = self._output_size()
-        self.out_activation_ = self.out_activation
 
-    def _build_network(self, n_features, sizes, weight_init, rng):
+    def _build_network(self, n_features, sizes, weight_init, rng, dtype):
         """The framework network this estimator trains (an MLP here; ConvNetClassifier builds a conv net)."""
         return MLP(n_features, sizes, self._output_size(), activation=ACTIVATIONS[self.activation],
                    weight_init=weight_init, dropout=self.dropout, batchnorm=self.batchnorm, seed=rng,
-                   dtype=check_dtype(self.dtype), weight_decay=self.alpha, weight_decay_per_sample=True,
+                   dtype=dtype, weight_decay=self.alpha, weight_decay_per_sample=True,
                    loss=self.loss_name)
+
+    def _multi_output_y(self):
+        """Whether y may have several columns (the regressor's outputs)."""
+        return self.out_activation == "identity"
 
     def _network_input(self, X):
         """X (n_samples, n_features) as the network takes it (rows here; images for ConvNetClassifier)."""
@@ -183,61 +225,155 @@ class _MLPEstimator(BaseEstimator):
     # -- fitting --------------------------------------------------------------------------------
     def _fit(self, X, y, sample_weight, classes, incremental):
         sizes = self._validate_params()
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")  # scikit-learn's words
+        if self.solver == "lbfgs" and self.dropout:
+            raise ValueError(f"dropout={self.dropout!r} needs a stochastic solver: lbfgs minimizes one fixed "
+                             "full-batch loss; use dropout=0.0 or solver='adam'")
         first_call = not hasattr(self, "model_")
         reset = first_call or not (incremental or self.warm_start)
         if not reset:
             self._check_same_network(sizes)
-        X, y = validate_data(self, X, y, reset=reset, dtype=check_dtype(self.dtype), ensure_min_samples=1,
-                             multi_output=self.out_activation == "identity",
-                             y_numeric=self.out_activation == "identity")
-        t = self._training_targets(y, classes, reset)
+        X, y = validate_data(self, X, y, reset=reset, dtype=self._input_dtype(reset), ensure_min_samples=1,
+                             multi_output=self._multi_output_y(), y_numeric=self.out_activation == "identity")
+        t = self._training_targets(y, classes, reset, X.dtype)
         if reset:
-            self._initialize(X.shape[1], sizes)
-        elif not incremental:  # warm_start: keep the weights, start a new optimizer as scikit-learn does
+            self._initialize(X.shape[1], sizes, X.dtype)
+        self.model_.weight_decay = self.alpha  # set_params may have changed it since the last fit
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, t, sample_weight)
+        else:
+            self._fit_stochastic(X, t, sample_weight, reset, incremental)
+        if not all(np.isfinite(value).all() for value in self.model_.params.values()):
+            raise ValueError("Solver produced non-finite parameter weights. The input data may contain large "
+                             "values and need to be preprocessed.")  # scikit-learn's words
+        return self
+
+    def _fit_stochastic(self, X, t, sample_weight, reset, incremental):
+        """Epochs of minibatch steps (framework.training.Trainer under scikit-learn's rules)."""
+        if not reset and not incremental:  # warm_start: keep the weights, start a new optimizer as scikit-learn does
             self._optimizer = self._make_optimizer()
             self._tracker.wait = 0
+        if not hasattr(self, "loss_curve_"):  # a network fitted by lbfgs, continued by a stochastic solver
+            self._start_curves()
+        self.n_iter_ = 0  # this call's epochs, as scikit-learn counts them
         batch_size = min(200, len(X)) if self.batch_size == "auto" else min(self.batch_size, len(X))
-        early_stopping = self.early_stopping and not incremental
+        self._early_stopping_now = self.early_stopping and not incremental
         validation = None
-        if early_stopping:
-            X, t, sample_weight, validation = split_validation(X, t, sample_weight, self.validation_fraction,
-                                                               self._rng)
+        if self._early_stopping_now:
+            X, t, sample_weight, validation = self._split_validation(X, t, sample_weight)
             validation = (self._network_input(validation[0]), validation[1])
         self._validation_set = validation
-        self.model_.weight_decay = self.alpha  # set_params may have changed it since the last fit
         rules = _SklearnRules(self)
         # partial_fit and warm_start continue the same history.
         trainer = Trainer(self.model_, self._optimizer, self._network_input(X), t, batch_size=batch_size,
                           sample_weight=sample_weight,
                           validation_data=validation, rng=self._rng, shuffle=self.shuffle, callbacks=[rules],
-                          progress=2 if self.verbose and not self.progress else self.progress,
-                          history=None if reset else self.history_)
+                          progress=self.progress, history=getattr(self, "history_", None) if not reset else None)
         epochs_before = trainer.history.epochs
         self.history_ = trainer.train(epochs_before + (1 if incremental else self.max_iter))
-        if early_stopping and getattr(self, "_best_weights", None) is not None:
+        if self._early_stopping_now and getattr(self, "_best_weights", None) is not None:
             self.model_.set_weights(self._best_weights)
         if not incremental and not rules.stop_training and self.history_.epochs - epochs_before == self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                          "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+                          "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
         if self.early_stopping:
             self.best_loss_ = None
-        return self
+
+    def _split_validation(self, X, t, sample_weight):
+        """scikit-learn's early-stopping split: validation_fraction held out, stratified by class for a
+        classifier, with its error messages."""
+        n_val = int(np.ceil(self.validation_fraction * len(X)))
+        if self.out_activation == "softmax" and len(self.classes_) == 2:
+            # scikit-learn stratifies two classes with train_test_split: the same call, for its own errors
+            from sklearn.model_selection import train_test_split
+            train_test_split(np.zeros(len(t)), stratify=(t == 1)[:, None], test_size=self.validation_fraction)
+        if self.out_activation == "softmax" and np.bincount(t).min() < 2:
+            # scikit-learn splits several classes at random; so do we when a class is too small to share
+            order = self._rng.permutation(len(X))
+            train, val = order[n_val:], order[:n_val]
+            w = None if sample_weight is None else np.asarray(sample_weight)[train]
+            return X[train], t[train], w, (X[val], t[val])
+        if n_val < 2:
+            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
+                             "your dataset.")
+        return split_validation(X, t, sample_weight, self.validation_fraction, self._rng)
+
+    def _fit_lbfgs(self, X, t, sample_weight):
+        """scipy's L-BFGS-B over every weight and bias as one vector, on the full-batch loss (scikit-learn's
+        lbfgs solver): max_iter iterations, max_fun loss evaluations, gtol=tol."""
+        import scipy.optimize
+        from sklearn.utils.optimize import _check_optimize_result
+
+        model, x = self.model_, self._network_input(X)
+        keys = list(model.params)
+
+        def set_weights(w):
+            offset = 0
+            for key in keys:
+                param = model.params[key]
+                param[...] = w[offset:offset + param.size].reshape(param.shape)
+                offset += param.size
+
+        def loss_and_gradient(w):
+            set_weights(w)
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, _ = model.loss_and_scores(x, t, train=True, sample_weight=sample_weight)
+            model.backward(input_grad=False)
+            return loss, np.concatenate([model.grads[key].ravel() for key in keys]).astype(np.float64)
+
+        start = np.concatenate([model.params[key].ravel() for key in keys]).astype(np.float64)
+        options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
+        if self.verbose:
+            options["iprint"] = 1  # scipy's own iteration lines, as scikit-learn asks for
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="scipy")
+            result = scipy.optimize.minimize(loss_and_gradient, start, method="L-BFGS-B", jac=True, options=options)
+        # The ConvergenceWarning and n_iter_ as scikit-learn gives them.
+        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+        self.loss_ = float(result.fun)
+        set_weights(result.x)
 
     # -- fitted attributes scikit-learn users read ----------------------------------------------
     @property
     def coefs_(self):
+        """The weight matrices [W1, W2, ...], (fan_in, fan_out) each: the network's own arrays."""
         check_is_fitted(self, "model_")
         return [self.model_.params[f"W{i}"] for i in range(1, self.n_layers_)]
 
+    @coefs_.setter
+    def coefs_(self, arrays):
+        self._set_layers("W", "coefs_", arrays)
+
     @property
     def intercepts_(self):
+        """The bias vectors [b1, b2, ...]: the network's own arrays."""
         check_is_fitted(self, "model_")
         return [self.model_.params[f"b{i}"] for i in range(1, self.n_layers_)]
+
+    @intercepts_.setter
+    def intercepts_(self, arrays):
+        self._set_layers("b", "intercepts_", arrays)
+
+    def _set_layers(self, prefix, name, arrays):
+        """Assigning coefs_ or intercepts_ (as scikit-learn allows) copies the values into the network."""
+        check_is_fitted(self, "model_")
+        arrays = list(arrays)
+        if len(arrays) != self.n_layers_ - 1:
+            raise ValueError(f"{name} must hold {self.n_layers_ - 1} arrays, one per layer, got {len(arrays)}")
+        for i, array in enumerate(arrays, start=1):
+            target = self.model_.params[f"{prefix}{i}"]
+            array = np.asarray(array)
+            if array.shape != target.shape:
+                raise ValueError(f"{name}[{i - 1}] must have shape {target.shape}, got {array.shape}")
+            if not np.isfinite(array).all():
+                raise ValueError(f"{name}[{i - 1}] must be finite, got NaN or infinite values")
+            target[...] = array
 
     # -- prediction -----------------------------------------------------------------------------
     def _scores(self, X):
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=check_dtype(self.dtype))
+        X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
         return self.model_.predict(self._network_input(X))
 
 
@@ -253,8 +389,8 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
                  batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
                  momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0, batchnorm=False,
-                 weight_init="auto", dtype=np.float64, progress=0):
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dropout=0.0,
+                 batchnorm=False, weight_init="auto", dtype=None, progress=0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -277,6 +413,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.dropout = dropout
         self.batchnorm = batchnorm
         self.weight_init = weight_init
@@ -295,15 +432,16 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         """Train on X (n_samples, n_features) and labels y for up to max_iter epochs."""
         return self._fit(X, y, sample_weight, classes=None, incremental=False)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    @available_if(_stochastic)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over (X, y); `classes` (every label that will ever appear) is needed on the first call."""
         if not hasattr(self, "model_") and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit "
-                             "(all the labels that will appear, e.g. classes=np.unique(y_all))")
+            raise ValueError("classes must be passed on the first call to partial_fit.")  # scikit-learn's words
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
 
-    def _training_targets(self, y, classes, reset):
-        """y as the network trains on it: class indices into classes_ (set on a reset)."""
+    def _training_targets(self, y, classes, reset, dtype):
+        """y as the network trains on it: class indices into classes_ (set on a reset). The errors are
+        scikit-learn's, word for word."""
         check_classification_targets(y)
         if reset:
             labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
@@ -311,11 +449,14 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
                 raise ValueError(f"MLPClassifier needs at least 2 classes in y, got 1 class: {labels.tolist()}")
             self.classes_ = labels
         elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
-            raise ValueError(f"classes={classes!r} differs from the classes of the first partial_fit call, "
-                             f"{self.classes_.tolist()}")
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(f"y holds labels {unknown.tolist()} not in classes_ {self.classes_.tolist()}")
+            raise ValueError("`classes=%r` is not the same as on last call to partial_fit, was: %r"
+                             % (classes, self.classes_))
+        elif classes is None and self.warm_start and set(np.unique(y)) != set(self.classes_):
+            raise ValueError("warm_start can only be used where `y` has the same classes as in the previous "
+                             f"call to fit. Previously got {self.classes_}, `y` has {np.unique(y)}")
+        if np.setdiff1d(y, self.classes_).size:
+            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. "
+                             f"'y' has {np.unique(y)}.")
         return np.searchsorted(self.classes_, y)
 
     # -- prediction -----------------------------------------------------------------------------
@@ -349,14 +490,14 @@ class ConvNetClassifier(MLPClassifier):
                  power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 dtype=np.float64, progress=0):
+                 max_fun=15000, dtype=None, progress=0):
         super().__init__(hidden_layer_sizes=hidden_layer_sizes, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
                          warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
                          early_stopping=early_stopping, validation_fraction=validation_fraction, beta_1=beta_1,
-                         beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change, dtype=dtype,
-                         progress=progress)
+                         beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+                         dtype=dtype, progress=progress)
         self.image_shape = image_shape
         self.filters = filters
         self.kernel_size = kernel_size
@@ -368,11 +509,11 @@ class ConvNetClassifier(MLPClassifier):
                              f"got {self.image_shape!r}")
         return shape
 
-    def _build_network(self, n_features, sizes, weight_init, rng):
+    def _build_network(self, n_features, sizes, weight_init, rng, dtype):
         if len(sizes) != 1:
             raise ValueError(f"hidden_layer_sizes must hold one size for ConvNetClassifier, got {sizes}")
         model = conv_net(self._shape(n_features), filters=tuple(self.filters), kernel_size=self.kernel_size,
-                         hidden_size=sizes[0], output_size=len(self.classes_), seed=rng, dtype=check_dtype(self.dtype))
+                         hidden_size=sizes[0], output_size=len(self.classes_), seed=rng, dtype=dtype)
         model.weight_decay, model.weight_decay_per_sample = self.alpha, True
         return model
 
@@ -381,15 +522,15 @@ class ConvNetClassifier(MLPClassifier):
 
     def _check_same_network(self, sizes):
         now = (tuple(self.image_shape), tuple(self.filters), self.kernel_size, tuple(sizes),
-               np.dtype(check_dtype(self.dtype)).name)
+               np.dtype(self.model_.dtype if self.dtype is None else check_dtype(self.dtype)).name)
         if now != getattr(self, "_network_settings", now):
             raise ValueError("image_shape, filters, kernel_size, hidden_layer_sizes or dtype changed since the network "
                              "was fitted; warm_start and partial_fit continue the same network: set warm_start=False")
 
-    def _initialize(self, n_features, sizes):
-        super()._initialize(n_features, sizes)
+    def _initialize(self, n_features, sizes, dtype):
+        super()._initialize(n_features, sizes, dtype)
         self._network_settings = (tuple(self.image_shape), tuple(self.filters), self.kernel_size, tuple(sizes),
-                                  np.dtype(check_dtype(self.dtype)).name)
+                                  np.dtype(self.model_.dtype).name)
 
 
 class MLPRegressor(RegressorMixin, _MLPEstimator):
@@ -414,8 +555,8 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
                  batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
                  momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, loss="squared_error", dropout=0.0,
-                 batchnorm=False, weight_init="auto", dtype=np.float64, progress=0):
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, loss="squared_error",
+                 dropout=0.0, batchnorm=False, weight_init="auto", dtype=None, progress=0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -438,6 +579,7 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.loss = loss
         self.dropout = dropout
         self.batchnorm = batchnorm
@@ -456,10 +598,10 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
         total = ((t_val - t_val.mean(axis=0)) ** 2).sum(axis=0)
         return float(np.mean(1 - residual / np.where(total == 0, 1, total)))
 
-    def _training_targets(self, y, classes, reset):
-        """y as (n_samples, n_outputs) in the network's dtype; n_outputs_ is set on a reset."""
+    def _training_targets(self, y, classes, reset, dtype):
+        """y as (n_samples, n_outputs) in X's dtype; n_outputs_ is set on a reset."""
         check_choice(self.loss, "loss", ("squared_error",))
-        t = np.asarray(y, dtype=check_dtype(self.dtype))
+        t = np.asarray(y, dtype=dtype)
         t = t.reshape(len(t), -1)
         if reset:
             self.n_outputs_, self._y_is_1d = t.shape[1], np.ndim(y) == 1
@@ -472,6 +614,7 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
         """Train on X (n_samples, n_features) and real targets y for up to max_iter epochs."""
         return self._fit(X, y, sample_weight, classes=None, incremental=False)
 
+    @available_if(_stochastic)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), continuing the network of earlier calls."""
         return self._fit(X, y, sample_weight, classes=None, incremental=True)

@@ -44,6 +44,11 @@ class Optimizer:
         self._number_arrays = {}  # key -> a 0-d array standing for a parameter given as a Python number
         self._scratch = {}  # (shape, dtype) -> a work array reused by every step
 
+    @property
+    def learning_rate(self):
+        """The current rate, under scikit-learn's name (its optimizers' `learning_rate`): the same as `lr`."""
+        return self.lr
+
     def update(self, params, grads):
         """One step for every key of params, in place.
 

@@ -1,0 +1,165 @@
+"""Our estimators against scikit-learn's own on the same data: lbfgs from the same start, the
+iteration counts, verbose lines, warnings, error messages, dtypes and settable weights."""
+import re
+import warnings
+
+import numpy as np
+import pytest
+import sklearn.neural_network as sk
+from sklearn.datasets import load_iris, make_regression
+from sklearn.exceptions import ConvergenceWarning
+
+import framework
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return X / X.max(axis=0), y
+
+
+def _same_start(ours, theirs, X, y):
+    """Fit both for one iteration, then give ours scikit-learn's weights."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs.fit(X, y)
+        ours.fit(X, y)
+    ours.coefs_, ours.intercepts_ = theirs.coefs_, theirs.intercepts_
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_lbfgs_from_the_same_start_reaches_scikit_learns_loss(kind, iris):
+    if kind == "classifier":
+        X, y = iris
+        ours, theirs = framework.MLPClassifier, sk.MLPClassifier
+    else:
+        X, y = make_regression(100, 5, noise=1.0, random_state=0)
+        y = y / y.std()
+        ours, theirs = framework.MLPRegressor, sk.MLPRegressor
+    settings = dict(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=1, warm_start=True, random_state=0)
+    a, b = theirs(**settings), ours(**settings)
+    _same_start(b, a, X, y)
+    a.set_params(max_iter=300)
+    b.set_params(max_iter=300)
+    a.fit(X, y)
+    b.fit(X, y)
+    assert abs(a.loss_ - b.loss_) < 1e-6 and a.n_iter_ == b.n_iter_
+    np.testing.assert_allclose(b.predict(X), a.predict(X), atol=1e-4)  # a flat minimum: the loss agrees closer
+    assert not hasattr(b, "partial_fit") and not hasattr(b, "loss_curve_")
+
+
+def test_lbfgs_stopped_by_max_iter_warns_as_scikit_learn(iris):
+    X, y = iris
+    messages = []
+    for estimator in (sk.MLPClassifier, framework.MLPClassifier):
+        with pytest.warns(ConvergenceWarning) as record:
+            fitted = estimator(solver="lbfgs", max_iter=3, random_state=0).fit(X, y)
+        messages.append(str(record[0].message))
+        assert fitted.n_iter_ == 3
+    assert messages[0] == messages[1]
+
+
+def test_iteration_counts_follow_scikit_learn(iris):
+    X, y = iris
+    counts = []
+    for estimator in (sk.MLPClassifier, framework.MLPClassifier):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = estimator(max_iter=3, warm_start=True, random_state=0).fit(X, y)
+            model.fit(X, y)  # warm start: n_iter_ counts this fit, loss_curve_ and t_ go on
+            row = [model.n_iter_, len(model.loss_curve_), model.t_]
+            model.partial_fit(X, y)
+            counts.append(row + [model.n_iter_, len(model.loss_curve_)])
+    assert counts[0] == counts[1] == [3, 6, 900, 1, 7]
+
+
+def test_n_iter_no_change_inf_runs_to_max_iter_and_warns(iris):
+    X, y = iris
+    for estimator in (sk.MLPClassifier, framework.MLPClassifier):
+        with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(4\\) reached"):
+            assert estimator(max_iter=4, n_iter_no_change=np.inf, tol=10.0, random_state=0).fit(X, y).n_iter_ == 4
+
+
+@pytest.mark.parametrize("settings", [dict(), dict(early_stopping=True, validation_fraction=0.2),
+                                      dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.5)])
+def test_verbose_prints_scikit_learns_lines(settings, iris, capsys):
+    X, y = iris
+    lines = []
+    for estimator in (sk.MLPClassifier, framework.MLPClassifier):
+        estimator(max_iter=30, tol=10.0, n_iter_no_change=2, verbose=True, random_state=0, **settings).fit(X, y)
+        out = capsys.readouterr().out.splitlines()
+        assert out and all(re.fullmatch(r"Iteration \d+, loss = \d+\.\d{8}", line) for line in out
+                           if line.startswith("Iteration"))
+        # Everything but the numbers is the same text.
+        lines.append(sorted({re.sub(r"\d+\.\d+|\d+", "#", line) for line in out}))
+    assert lines[0] == lines[1]
+
+
+def test_float32_input_keeps_float32_and_dtype_overrides(iris):
+    X, y = iris
+    for estimator in (sk.MLPClassifier, framework.MLPClassifier):
+        fitted = estimator(max_iter=5, random_state=0).fit(X.astype(np.float32), y)
+        assert fitted.coefs_[0].dtype == np.float32
+        assert fitted.predict_proba(X.astype(np.float32)).dtype == np.float32
+    assert framework.MLPClassifier(max_iter=5, dtype=np.float64).fit(X.astype(np.float32), y).coefs_[0].dtype \
+        == np.float64
+    assert framework.MLPRegressor(max_iter=5).fit(X.astype(np.float32), y).predict(X).dtype == np.float32
+    assert sk.MLPRegressor(max_iter=5).fit(X.astype(np.float32), y).predict(X.astype(np.float32)).dtype == np.float32
+
+
+def test_errors_are_scikit_learns_word_for_word(iris):
+    X, y = iris
+    y_one = (y > 0).astype(int)
+    y_one[0], y_one[1:50] = 0, 1  # two classes, one with a single member
+    cases = [
+        (lambda e: e(early_stopping=True).fit(X, y_one), None),
+        (lambda e: e(early_stopping=True, validation_fraction=0.005).fit(X[:100], y[:100]), None),
+        (lambda e: e(early_stopping=True, validation_fraction=0.005).fit(X, y), None),
+        (lambda e: e(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2]), None),
+        (lambda e: e().partial_fit(X, y), None),
+        (lambda e: e().partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X, y, classes=[0, 1, 2, 3]), None),
+        (lambda e: e(max_iter=1, warm_start=True).fit(X, y).fit(X[y < 2], y[y < 2]), None),
+    ]
+    for make, _ in cases:
+        messages = []
+        for estimator in (sk.MLPClassifier, framework.MLPClassifier):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                with pytest.raises(ValueError) as info:
+                    make(estimator)
+            messages.append(str(info.value))
+        assert messages[0] == messages[1]
+    y_many = y.copy()
+    y_many[0] = 3  # several classes, one with a single member: scikit-learn splits at random and trains
+    for estimator in (sk.MLPClassifier, framework.MLPClassifier):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            assert estimator(early_stopping=True, max_iter=3).fit(X, y_many).n_iter_ >= 1
+
+
+def test_coefs_and_intercepts_are_settable_and_checked(iris):
+    X, y = iris
+    model = framework.MLPClassifier(hidden_layer_sizes=(5,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    zeros = [np.zeros_like(w) for w in model.coefs_]
+    model.coefs_ = zeros
+    model.intercepts_ = [np.zeros_like(b) for b in model.intercepts_]
+    np.testing.assert_allclose(model.predict_proba(X), 1 / 3)
+    with pytest.raises(ValueError, match=r"coefs_\[0\] must have shape \(4, 5\), got \(5, 4\)"):
+        model.coefs_ = [zeros[0].T, zeros[1]]
+    with pytest.raises(ValueError, match="intercepts_ must hold 2 arrays"):
+        model.intercepts_ = [np.zeros(5)]
+
+
+def test_the_current_learning_rate_is_readable_as_in_scikit_learn(iris):
+    X, y = iris
+    rates = []
+    for estimator in (sk.MLPClassifier, framework.MLPClassifier):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = estimator(solver="sgd", learning_rate="invscaling", power_t=0.5, max_iter=3,
+                              random_state=0).fit(X, y)
+        rates.append(model._optimizer.learning_rate)
+    assert rates[0] == pytest.approx(rates[1]) == 0.001 / (450 + 1) ** 0.5
