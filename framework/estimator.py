@@ -13,16 +13,16 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import optimizers
 from .callbacks import Callback, Monitor
-from .functions import log_softmax, softmax
-from .network import MLP, conv_net
+from .functions import log_softmax, sigmoid, softmax
+from .network import LOSSES, MLP, conv_net
 from .optimizers import OPTIMIZERS
 from .training import Trainer, split_validation
 from .validation import check_choice, check_dtype, check_number
@@ -284,11 +284,12 @@ class _MLPEstimator(BaseEstimator):
         """scikit-learn's early-stopping split: validation_fraction held out, stratified by class for a
         classifier, with its error messages."""
         n_val = int(np.ceil(self.validation_fraction * len(X)))
-        if self.out_activation == "softmax" and len(self.classes_) == 2:
+        labels = self._labels_for_split(t)
+        if labels is not None and len(self.classes_) == 2:
             # scikit-learn stratifies two classes with train_test_split: the same call, for its own errors
             from sklearn.model_selection import train_test_split
-            train_test_split(np.zeros(len(t)), stratify=(t == 1)[:, None], test_size=self.validation_fraction)
-        if self.out_activation == "softmax" and np.bincount(t).min() < 2:
+            train_test_split(np.zeros(len(t)), stratify=(labels == 1)[:, None], test_size=self.validation_fraction)
+        if labels is not None and np.bincount(labels).min() < 2:
             # scikit-learn splits several classes at random; so do we when a class is too small to share
             order = self._rng.permutation(len(X))
             train, val = order[n_val:], order[:n_val]
@@ -297,7 +298,16 @@ class _MLPEstimator(BaseEstimator):
         if n_val < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
                              "your dataset.")
+        if labels is not None and t.ndim == 2:  # one logistic unit: stratify by its 0/1 column
+            from .preprocessing import stratified_split
+            train, val = stratified_split(labels, self.validation_fraction, self._rng, name="validation_fraction")
+            w = None if sample_weight is None else np.asarray(sample_weight)[train]
+            return X[train], t[train], w, (X[val], t[val])
         return split_validation(X, t, sample_weight, self.validation_fraction, self._rng)
+
+    def _labels_for_split(self, t):
+        """Class indices to stratify the early-stopping split by, or None (regression, multilabel)."""
+        return None
 
     def _fit_lbfgs(self, X, t, sample_weight):
         """scipy's L-BFGS-B over every weight and bias as one vector, on the full-batch loss (scikit-learn's
@@ -390,7 +400,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
                  momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dropout=0.0,
-                 batchnorm=False, weight_init="auto", dtype=None, progress=0):
+                 batchnorm=False, weight_init="auto", dtype=None, progress=0, binary_output="softmax"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -419,12 +429,36 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         self.weight_init = weight_init
         self.dtype = dtype
         self.progress = progress
+        self.binary_output = binary_output
+
+    #: The output layer for each kind of target: (framework loss, scikit-learn's out_activation_).
+    HEADS = {"softmax": ("cross_entropy", "softmax"), "logistic": ("binary_cross_entropy", "logistic"),
+             "multilabel": ("binary_cross_entropy", "logistic")}
+
+    @property
+    def loss_name(self):
+        return self.HEADS[getattr(self, "_head", "softmax")][0]
+
+    @property
+    def out_activation(self):
+        return self.HEADS[getattr(self, "_head", "softmax")][1]
 
     def _output_size(self):
-        return len(self.classes_)
+        return 1 if self._head == "logistic" else len(self.classes_)
+
+    def _multi_output_y(self):
+        return True  # an indicator matrix y: multilabel
+
+    def _labels_for_split(self, t):
+        if self._head == "softmax":
+            return t
+        if self._head == "logistic":
+            return t[:, 0].astype(np.int64)
+        return None  # multilabel: at random, as scikit-learn
 
     def _validation_score(self, logs):
-        """The score early stopping watches: accuracy on the held-out samples (scikit-learn's)."""
+        """The score early stopping watches: accuracy on the held-out samples (scikit-learn's; for
+        multilabel, the share of rows with every label right)."""
         return logs["val_accuracy"]
 
     # -- fitting --------------------------------------------------------------------------------
@@ -440,38 +474,71 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
 
     def _training_targets(self, y, classes, reset, dtype):
-        """y as the network trains on it: class indices into classes_ (set on a reset). The errors are
-        scikit-learn's, word for word."""
+        """y as the network trains on it: class indices into classes_ for softmax, a 0/1 column for
+        one logistic unit, the 0/1 matrix itself for multilabel. classes_ is set on a reset. The errors
+        are scikit-learn's, word for word."""
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape "
+                          "of y to (n_samples,), for example using ravel().", DataConversionWarning, stacklevel=4)
+            y = y.ravel()
         check_classification_targets(y)
+        multilabel = type_of_target(y).startswith("multilabel")
         if reset:
-            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-            if len(labels) < 2:
-                raise ValueError(f"MLPClassifier needs at least 2 classes in y, got 1 class: {labels.tolist()}")
-            self.classes_ = labels
-        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+            if multilabel:
+                self.classes_, self._head = np.arange(y.shape[1]), "multilabel"
+            else:
+                labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+                if len(labels) < 2:
+                    raise ValueError(f"MLPClassifier needs at least 2 classes in y, got 1 class: {labels.tolist()}")
+                check_choice(self.binary_output, "binary_output", ("softmax", "logistic"))
+                self.classes_ = labels
+                self._head = "logistic" if len(labels) == 2 and self.binary_output == "logistic" else "softmax"
+        elif multilabel != (self._head == "multilabel"):
+            raise ValueError(f"y is {'an indicator matrix' if multilabel else 'labels'}, but the network was "
+                             f"fitted on {'an indicator matrix' if not multilabel else 'labels'}")
+        if multilabel:
+            if y.shape[1] != len(self.classes_):
+                raise ValueError(f"y must have {len(self.classes_)} labels per row as in the first fit, "
+                                 f"got {y.shape[1]}")
+            return np.asarray(y, dtype=dtype)
+        if not reset and classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
             raise ValueError("`classes=%r` is not the same as on last call to partial_fit, was: %r"
                              % (classes, self.classes_))
-        elif classes is None and self.warm_start and set(np.unique(y)) != set(self.classes_):
+        elif not reset and classes is None and self.warm_start and set(np.unique(y)) != set(self.classes_):
             raise ValueError("warm_start can only be used where `y` has the same classes as in the previous "
                              f"call to fit. Previously got {self.classes_}, `y` has {np.unique(y)}")
         if np.setdiff1d(y, self.classes_).size:
             raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. "
                              f"'y' has {np.unique(y)}.")
-        return np.searchsorted(self.classes_, y)
+        index = np.searchsorted(self.classes_, y)
+        return index.astype(dtype).reshape(-1, 1) if self._head == "logistic" else index
 
     # -- prediction -----------------------------------------------------------------------------
     def predict(self, X):
-        """The most probable class of each row of X."""
+        """The most probable class of each row of X (for multilabel: the 0/1 matrix of labels above 0.5)."""
         scores = self._scores(X)
+        if self._head == "multilabel":
+            return (scores > 0).astype(np.int64)
+        if self._head == "logistic":
+            return self.classes_[(scores[:, 0] > 0).astype(np.int64)]
         return self.classes_[scores.argmax(axis=1)]
 
     def predict_proba(self, X):
-        """Class probabilities (n_samples, n_classes), columns in the order of classes_."""
-        return softmax(self._scores(X))
+        """Class probabilities (n_samples, n_classes), columns in the order of classes_ (multilabel:
+        each label's own probability)."""
+        scores = self._scores(X)
+        if self._head == "softmax":
+            return softmax(scores)
+        p = sigmoid(scores)
+        return np.hstack([1 - p, p]) if self._head == "logistic" else p
 
     def predict_log_proba(self, X):
-        """log of predict_proba, computed stably through log_softmax."""
-        return log_softmax(self._scores(X))
+        """log of predict_proba (through log_softmax for softmax outputs: stable)."""
+        check_is_fitted(self, "model_")
+        if self._head == "softmax":
+            return log_softmax(self._scores(X))
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
 
 class ConvNetClassifier(MLPClassifier):
@@ -490,14 +557,14 @@ class ConvNetClassifier(MLPClassifier):
                  power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 max_fun=15000, dtype=None, progress=0):
+                 max_fun=15000, dtype=None, progress=0, binary_output="softmax"):
         super().__init__(hidden_layer_sizes=hidden_layer_sizes, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
                          warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
                          early_stopping=early_stopping, validation_fraction=validation_fraction, beta_1=beta_1,
                          beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-                         dtype=dtype, progress=progress)
+                         dtype=dtype, progress=progress, binary_output=binary_output)
         self.image_shape = image_shape
         self.filters = filters
         self.kernel_size = kernel_size
@@ -513,8 +580,10 @@ class ConvNetClassifier(MLPClassifier):
         if len(sizes) != 1:
             raise ValueError(f"hidden_layer_sizes must hold one size for ConvNetClassifier, got {sizes}")
         model = conv_net(self._shape(n_features), filters=tuple(self.filters), kernel_size=self.kernel_size,
-                         hidden_size=sizes[0], output_size=len(self.classes_), seed=rng, dtype=dtype)
+                         hidden_size=sizes[0], output_size=self._output_size(), seed=rng, dtype=dtype)
         model.weight_decay, model.weight_decay_per_sample = self.alpha, True
+        if self.loss_name != "cross_entropy":  # one logistic unit, or multilabel
+            model.loss_layer = LOSSES[self.loss_name]()
         return model
 
     def _network_input(self, X):

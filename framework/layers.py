@@ -7,7 +7,7 @@ Each layer also describes itself: `formula` (what `framework.trace` prints) and 
 """
 import numpy as np
 
-from .functions import sigmoid
+from .functions import sigmoid, softmax
 from .im2col import add_image_columns, check_window, image_columns
 from .validation import as_array, as_labels, check_allocation, check_bool, check_number, check_seed
 
@@ -367,6 +367,11 @@ class SoftmaxCrossEntropy(Layer):
         return as_labels(t, n_samples, n_outputs, name=name)
 
     @staticmethod
+    def probabilities(scores):
+        """softmax(scores): each row's class probabilities."""
+        return softmax(scores)
+
+    @staticmethod
     def correct(scores, t):
         """How many rows' highest score is the true class: the count behind accuracy."""
         return int(np.count_nonzero(scores.argmax(axis=1) == t))
@@ -620,6 +625,63 @@ class MeanSquaredError(Layer):
             return self.diff * (dout / len(self.diff))
         w = self.sample_weight.reshape((-1,) + (1,) * (self.diff.ndim - 1))
         return self.diff * w * (dout / self.sample_weight.sum())
+
+
+class SigmoidCrossEntropy(Layer):
+    """A sigmoid on each output, then binary cross-entropy, fused and stable: one yes/no per output.
+
+    forward(x, t): L = sum_{n,k} [log(1 + exp(x[n, k])) - t[n, k] * x[n, k]] / N, which is
+    -[t log(sigmoid(x)) + (1 - t) log(1 - sigmoid(x))] summed over the K outputs, averaged over the
+    N samples; x scores (N, K), t 0/1 targets (N, K). backward(dout=1.0): dx = dout * (sigmoid(x) - t) / N.
+    With sample weights w (N,): the mean over samples becomes sum_n w_n (...) / sum_n w_n.
+    For several labels per sample (multilabel) or two classes on one output (scikit-learn's binary
+    MLP). Unlike scikit-learn's, the probabilities are not clipped to [eps, 1 - eps] first.
+    """
+
+    formula = ("p = sigmoid(x),  L = -sum(t log p + (1 - t) log(1 - p)) / N", "dx = (p - t) / N")
+
+    def check_targets(self, t, n_samples, n_outputs, name="t", dtype=None):
+        """0/1 targets (N, K) (or (N,) for one output) as a float array of `dtype`."""
+        t = as_array(t, name, dtype=dtype, ndim=(1, 2))
+        if t.ndim == 1:
+            t = t.reshape(-1, 1)
+        if t.shape != (n_samples, n_outputs):
+            raise ValueError(f"{name} must have shape ({n_samples}, {n_outputs}) (or ({n_samples},) for one output), "
+                             f"got {t.shape}")
+        if not np.isin(t, (0, 1)).all():
+            raise ValueError(f"{name} must hold 0 or 1 for each output, got {t[~np.isin(t, (0, 1))][0]!r}")
+        return t
+
+    @staticmethod
+    def probabilities(scores):
+        """sigmoid(scores): each output's probability of 1."""
+        return sigmoid(scores)
+
+    @staticmethod
+    def correct(scores, t):
+        """Rows whose every output is right (probability above 0.5 exactly where t is 1)."""
+        return int(np.count_nonzero(((scores > 0) == (t > 0.5)).all(axis=1)))
+
+    def forward(self, x, t, sample_weight=None):
+        x = np.asarray(x)
+        t = as_array(t, "t", dtype=x.dtype)
+        if t.shape != x.shape:
+            t = t.reshape(x.shape) if t.size == x.size and t.ndim == 1 else t
+        if t.shape != x.shape:
+            raise ValueError(f"t must have the scores' shape {x.shape}, got {t.shape}")
+        self.p, self.t, self.sample_weight = sigmoid(x), t, sample_weight
+        # log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): never overflows.
+        per_entry = np.maximum(x, 0) - t * x + np.log1p(np.exp(-np.abs(x)))
+        per_sample = per_entry.reshape(len(x), -1).sum(axis=1)
+        if sample_weight is None:
+            return float(per_sample.sum() / len(x))
+        return float((sample_weight * per_sample).sum() / sample_weight.sum())
+
+    def backward(self, dout=1.0):
+        dx = self.p - self.t
+        if self.sample_weight is None:
+            return dx * (dout / len(dx))
+        return dx * self.sample_weight.reshape(-1, 1) * (dout / self.sample_weight.sum())
 
 
 #: The layers `framework.io` can save and load, by class name. A new layer goes here too.

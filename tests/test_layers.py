@@ -175,3 +175,21 @@ def test_weighted_softmax_cross_entropy_loss_and_gradient(rng):
     repeated = np.repeat(np.arange(6), [1, 2, 1, 3, 1, 1])
     assert layer.forward(x, labels, np.array([1.0, 2, 1, 3, 1, 1])) == pytest.approx(
         layer.forward(x[repeated], labels[repeated]), rel=1e-12)
+
+
+def test_sigmoid_cross_entropy_is_the_binary_loss_and_its_gradient(rng):
+    from framework.gradcheck import gradient_check
+    from framework.layers import SigmoidCrossEntropy
+    x, t = rng.normal(size=(6, 3)), (rng.random((6, 3)) > 0.5).astype(float)
+    assert gradient_check(SigmoidCrossEntropy(), x, t).passed
+    p = 1 / (1 + np.exp(-x))
+    written_out = -(t * np.log(p) + (1 - t) * np.log(1 - p)).sum() / len(x)
+    assert SigmoidCrossEntropy().forward(x, t) == pytest.approx(written_out, rel=1e-12)
+    w = rng.random(6)
+    layer = SigmoidCrossEntropy()
+    weighted = layer.forward(x, t, sample_weight=w)
+    per_sample = -(t * np.log(p) + (1 - t) * np.log(1 - p)).sum(axis=1)
+    assert weighted == pytest.approx((w * per_sample).sum() / w.sum(), rel=1e-12)
+    np.testing.assert_allclose(layer.backward(), (p - t) * w[:, None] / w.sum(), rtol=1e-12)
+    # Large scores: finite, where the written-out formula takes log(0).
+    assert np.isfinite(SigmoidCrossEntropy().forward(np.array([[800.0, -800.0]]), np.array([[0.0, 1.0]])))

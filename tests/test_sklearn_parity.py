@@ -163,3 +163,44 @@ def test_the_current_learning_rate_is_readable_as_in_scikit_learn(iris):
                               random_state=0).fit(X, y)
         rates.append(model._optimizer.learning_rate)
     assert rates[0] == pytest.approx(rates[1]) == 0.001 / (450 + 1) ** 0.5
+
+
+@pytest.mark.parametrize("target", ["binary", "multilabel"])
+def test_logistic_outputs_match_scikit_learn_from_the_same_start(target, iris):
+    from sklearn.datasets import make_multilabel_classification
+    if target == "binary":
+        X, y = iris[0][50:], iris[1][50:]  # versicolor and virginica overlap
+        extra = dict(binary_output="logistic")
+    else:
+        X, y = make_multilabel_classification(150, 8, n_classes=3, random_state=0)
+        X, extra = X / X.max(), {}
+    # alpha keeps the probabilities away from 0 and 1: there scikit-learn clips them to [eps, 1 - eps]
+    # and we do not (on separable data the losses then part by about 1e-4).
+    settings = dict(hidden_layer_sizes=(6,), solver="lbfgs", max_iter=1, warm_start=True, random_state=0, alpha=0.1)
+    a, b = sk.MLPClassifier(**settings), framework.MLPClassifier(**settings, **extra)
+    _same_start(b, a, X, y)
+    assert [w.shape for w in b.coefs_] == [w.shape for w in a.coefs_]
+    assert (b.n_outputs_, b.out_activation_) == (a.n_outputs_, a.out_activation_) == (1 if target == "binary" else 3,
+                                                                                        "logistic")
+    a.set_params(max_iter=60)
+    b.set_params(max_iter=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a.fit(X, y)
+        b.fit(X, y)
+    assert abs(a.loss_ - b.loss_) < 1e-6
+    np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(b.predict(X), a.predict(X))
+    assert b.score(X, y) == a.score(X, y)
+
+
+def test_multilabel_trains_with_adam_and_refuses_labels_later():
+    from sklearn.datasets import make_multilabel_classification
+    X, Y = make_multilabel_classification(200, 10, n_classes=4, random_state=0)
+    model = framework.MLPClassifier(hidden_layer_sizes=(20,), max_iter=200, random_state=0).fit(X / X.max(), Y)
+    assert model.predict(X).shape == Y.shape and set(np.unique(model.predict(X))) <= {0, 1}
+    assert model.score(X / X.max(), Y) > 0.3 and model.loss_curve_[-1] < model.loss_curve_[0]
+    with pytest.raises(ValueError, match="y is labels, but the network was fitted on an indicator matrix"):
+        model.set_params(warm_start=True).fit(X, Y[:, 0])
+    with pytest.raises(ValueError, match="must hold 0 or 1"):
+        framework.MLPClassifier(max_iter=2).fit(X, Y * 2)
