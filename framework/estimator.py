@@ -99,6 +99,13 @@ class _MLPEstimator(BaseEstimator):
 
     #: MLP's loss for the output layer, and scikit-learn's name for the output activation.
     loss_name, out_activation = "cross_entropy", "softmax"
+    #: scipy.sparse X is taken as CSR (CSC is converted) and goes to the first Affine layer as it is.
+    _accept_sparse = ("csr", "csc")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = bool(self._accept_sparse)
+        return tags
 
     # -- checks ---------------------------------------------------------------------------------
     def _validate_params(self):
@@ -235,7 +242,8 @@ class _MLPEstimator(BaseEstimator):
         if not reset:
             self._check_same_network(sizes)
         X, y = validate_data(self, X, y, reset=reset, dtype=self._input_dtype(reset), ensure_min_samples=1,
-                             multi_output=self._multi_output_y(), y_numeric=self.out_activation == "identity")
+                             multi_output=self._multi_output_y(), y_numeric=self.out_activation == "identity",
+                             accept_sparse=self._accept_sparse)
         t = self._training_targets(y, classes, reset, X.dtype)
         if reset:
             self._initialize(X.shape[1], sizes, X.dtype)
@@ -257,7 +265,7 @@ class _MLPEstimator(BaseEstimator):
         if not hasattr(self, "loss_curve_"):  # a network fitted by lbfgs, continued by a stochastic solver
             self._start_curves()
         self.n_iter_ = 0  # this call's epochs, as scikit-learn counts them
-        batch_size = min(200, len(X)) if self.batch_size == "auto" else min(self.batch_size, len(X))
+        batch_size = min(200, X.shape[0]) if self.batch_size == "auto" else min(self.batch_size, X.shape[0])
         self._early_stopping_now = self.early_stopping and not incremental
         validation = None
         if self._early_stopping_now:
@@ -283,7 +291,7 @@ class _MLPEstimator(BaseEstimator):
     def _split_validation(self, X, t, sample_weight):
         """scikit-learn's early-stopping split: validation_fraction held out, stratified by class for a
         classifier, with its error messages."""
-        n_val = int(np.ceil(self.validation_fraction * len(X)))
+        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
         labels = self._labels_for_split(t)
         if labels is not None and len(self.classes_) == 2:
             # scikit-learn stratifies two classes with train_test_split: the same call, for its own errors
@@ -291,7 +299,7 @@ class _MLPEstimator(BaseEstimator):
             train_test_split(np.zeros(len(t)), stratify=(labels == 1)[:, None], test_size=self.validation_fraction)
         if labels is not None and np.bincount(labels).min() < 2:
             # scikit-learn splits several classes at random; so do we when a class is too small to share
-            order = self._rng.permutation(len(X))
+            order = self._rng.permutation(X.shape[0])
             train, val = order[n_val:], order[:n_val]
             w = None if sample_weight is None else np.asarray(sample_weight)[train]
             return X[train], t[train], w, (X[val], t[val])
@@ -383,7 +391,7 @@ class _MLPEstimator(BaseEstimator):
     # -- prediction -----------------------------------------------------------------------------
     def _scores(self, X):
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=self.model_.dtype)
+        X = validate_data(self, X, reset=False, dtype=self.model_.dtype, accept_sparse=self._accept_sparse)
         return self.model_.predict(self._network_input(X))
 
 
@@ -568,6 +576,8 @@ class ConvNetClassifier(MLPClassifier):
         self.image_shape = image_shape
         self.filters = filters
         self.kernel_size = kernel_size
+
+    _accept_sparse = False  # images: a conv layer needs dense arrays
 
     def _shape(self, n_features):
         shape = tuple(self.image_shape)

@@ -104,7 +104,8 @@ class Affine(Layer):
     def forward(self, x, train=True):
         W, b = self.params["W"], self.params["b"]
         self.x_shape = x.shape
-        x = x.reshape(len(x), -1)
+        if x.ndim != 2:  # (a scipy.sparse x is 2-D: it is multiplied as it is, never made dense)
+            x = x.reshape(len(x), -1)
         if x.shape[1] != W.shape[0]:
             raise ValueError(f"x must have {W.shape[0]} features per sample for this Affine layer, "
                              f"got shape {self.x_shape}")
@@ -121,7 +122,10 @@ class Affine(Layer):
         """dW and db only, without dx: a network's first layer needs no dx (Sequential.backward)."""
         # Writing into the existing gradient arrays saves two allocations per batch, and
         # ones @ dout sums the rows with BLAS, several times faster than np.sum(axis=0).
-        np.matmul(self.x.T, dout, out=self.grads["W"])
+        if isinstance(self.x, np.ndarray):
+            np.matmul(self.x.T, dout, out=self.grads["W"])
+        else:  # scipy.sparse rows: their own product gives a dense (D, M)
+            self.grads["W"][...] = self.x.T @ dout
         np.dot(_ones(len(dout), dout.dtype), dout, out=self.grads["b"])
 
     @property

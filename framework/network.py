@@ -14,7 +14,7 @@ from .flat import FlatParameters
 from .im2col import check_window
 from .layers import (Affine, BatchNormalization, Convolution, Dropout, Flatten, Identity, MeanSquaredError, Pooling,
                      ReLU, Sigmoid, SigmoidCrossEntropy, SoftmaxCrossEntropy, Tanh)
-from .validation import (as_array, as_labels, check_allocation, check_bool, check_choice, check_dtype, check_number,
+from .validation import (as_array, is_sparse, as_labels, check_allocation, check_bool, check_choice, check_dtype, check_number,
                          check_sample_weight, check_seed)
 
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "identity": Identity}
@@ -193,6 +193,8 @@ class Sequential:
         The feature count is the first layer's to decide (an Affine's D); a first layer that takes
         any width (an activation, Dropout) leaves it to the layer after it.
         """
+        if is_sparse(x):
+            return self._check_sparse_input(x)
         x = as_array(x, "x", dtype=self.dtype)
         size = self.input_size
         if x.ndim < 2:
@@ -201,6 +203,19 @@ class Sequential:
         features = int(np.prod(x.shape[1:]))
         if size is not None and features != size:
             raise ValueError(f"x must have {size} features per sample, got shape {x.shape}")
+        return x
+
+    def _check_sparse_input(self, x):
+        """A scipy.sparse x (N, D) as CSR of the network's dtype, for a first Affine layer, which
+        multiplies it as it is (x @ W): the data set is never made dense."""
+        if not isinstance(self.layers[0], Affine):
+            raise TypeError(f"sparse x needs a network whose first layer is Affine, got {type(self.layers[0]).__name__}; "
+                            "pass x.toarray()")
+        x = x.tocsr().astype(self.dtype)
+        if x.shape[1] != self.input_size:
+            raise ValueError(f"x must have {self.input_size} features per sample, got shape {x.shape}")
+        if not np.isfinite(x.data).all():
+            raise ValueError("x must be finite, got NaN or infinite values")
         return x
 
     def predict(self, x, train=False):
@@ -215,7 +230,7 @@ class Sequential:
         if not (np.isfinite(scores.min()) and np.isfinite(scores.max())):
             rows = np.flatnonzero(~np.isfinite(scores).all(axis=1))
             raise ValueError(f"the network's scores overflowed {np.dtype(self.dtype).name} for {len(rows)} of "
-                             f"{len(x)} rows (first: row {rows[0]}, whose largest input magnitude is "
+                             f"{x.shape[0]} rows (first: row {rows[0]}, whose largest input magnitude is "
                              f"{np.abs(x[rows[0]]).max():.3g}); scale the inputs (to [0, 1] or standardized)")
         return scores
 
@@ -238,7 +253,7 @@ class Sequential:
         """Mean loss of the batch (weighted by sample_weight (N,) if given) plus the weight-decay term."""
         x = self.check_input(x)
         if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, len(x), self.dtype)
+            sample_weight = check_sample_weight(sample_weight, x.shape[0], self.dtype)
         return self.loss_and_scores(x, t, train, sample_weight)[0]
 
     def loss_and_scores(self, x, t, train=True, sample_weight=None):
@@ -252,7 +267,7 @@ class Sequential:
         else:
             loss = self.loss_layer.forward(scores, t, sample_weight)
         if self.weight_decay_per_sample:
-            self._decay_divisor = float(len(x) if sample_weight is None else sample_weight.sum())
+            self._decay_divisor = float(x.shape[0] if sample_weight is None else sample_weight.sum())
         return loss + self.decay_loss(), scores
 
     def decay_loss(self):
@@ -380,15 +395,16 @@ class Sequential:
         """
         check_number(batch_size, "batch_size", low=1, integer=True)
         x = self.check_input(x)
-        targets = self.check_targets(t, len(x))
+        n = x.shape[0]
+        targets = self.check_targets(t, n)
         total_loss, correct = 0.0, 0
-        for start in range(0, len(x), batch_size):
+        for start in range(0, n, batch_size):
             xb, tb = x[start:start + batch_size], targets[start:start + batch_size]
             loss, scores = self.loss_and_scores(xb, tb, train=False)
-            total_loss += loss * len(xb)
+            total_loss += loss * xb.shape[0]
             batch = self.correct(scores, tb)
             correct = None if batch is None else correct + batch
-        return total_loss / len(x), None if correct is None else correct / len(x)
+        return total_loss / n, None if correct is None else correct / n
 
     def accuracy(self, x, t, batch_size=2048):
         """Fraction of samples whose highest score is the true class (inference mode)."""

@@ -12,7 +12,7 @@ import numpy as np
 
 from .history import History
 from .preprocessing import stratified_split
-from .validation import as_labels, check_bool, check_number, check_sample_weight, check_seed
+from .validation import as_labels, check_bool, check_number, check_sample_weight, check_seed, is_sparse
 
 
 #: A batch loss over this many times the run's first batch loss (or over this many units, if the
@@ -56,13 +56,14 @@ class Trainer:
             raise ValueError(f"progress must be None, 0, 1 or 2, got {progress!r}")
         self.model, self.optimizer = model, optimizer
         self.x = model.check_input(x)
-        self.t = _targets(model, t, len(self.x), "t")
+        n = self.x.shape[0]
+        self.t = _targets(model, t, n, "t")
         self.sample_weight = None if sample_weight is None else \
-            check_sample_weight(sample_weight, len(self.x), self.x.dtype.type)
+            check_sample_weight(sample_weight, n, self.x.dtype.type)
         self.validation_data = None
         if validation_data is not None:
             x_val = model.check_input(validation_data[0])
-            self.validation_data = (x_val, _targets(model, validation_data[1], len(x_val), "validation_data[1]"))
+            self.validation_data = (x_val, _targets(model, validation_data[1], x_val.shape[0], "validation_data[1]"))
         self.rng = np.random.default_rng(check_seed(rng, "rng"))
         self.callbacks = list(callbacks or [])
         self.progress = progress
@@ -72,11 +73,13 @@ class Trainer:
         self.training_state = {"rng_start": self.rng.bit_generator.state, "rng": None} \
             if training_state is None else training_state
         # Batches are gathered into one preallocated buffer instead of a new array per batch.
-        self._x_batch = np.empty((min(self.batch_size, len(self.x)),) + self.x.shape[1:], dtype=self.x.dtype)
+        # (A sparse x is gathered as sparse rows instead: the first Affine multiplies them as they are.)
+        self._x_batch = None if is_sparse(self.x) else \
+            np.empty((min(self.batch_size, n),) + self.x.shape[1:], dtype=self.x.dtype)
 
     @property
     def batches_per_epoch(self):
-        return -(-len(self.x) // self.batch_size)
+        return -(-self.x.shape[0] // self.batch_size)
 
     def train(self, epochs):
         """Run epochs until the history holds `epochs` of them (or a callback stops the run).
@@ -114,16 +117,19 @@ class Trainer:
         started = time.perf_counter()
         for callback in self.callbacks:
             callback.on_epoch_begin(epoch, self.history.logs())
-        n = len(self.x)
+        n = self.x.shape[0]
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
         self._backup = self.model.get_weights()  # finite weights to fall back on if the epoch diverges
         total_loss, correct = 0.0, 0
         for batch, start in enumerate(range(0, n, self.batch_size)):
             idx = order[start:start + self.batch_size]
-            xb = self._x_batch[:len(idx)]
-            # mode="clip" skips numpy's per-index bounds check (a permutation is always in range),
-            # a quarter of the time of gathering MNIST-sized rows.
-            self.x.take(idx, axis=0, out=xb, mode="clip")
+            if self._x_batch is None:
+                xb = self.x[idx]
+            else:
+                xb = self._x_batch[:len(idx)]
+                # mode="clip" skips numpy's per-index bounds check (a permutation is always in range),
+                # a quarter of the time of gathering MNIST-sized rows.
+                self.x.take(idx, axis=0, out=xb, mode="clip")
             wb = None if self.sample_weight is None else self.sample_weight[idx]
             if self.callbacks:
                 logs = {"size": len(idx), "weight_sum": len(idx) if wb is None else float(wb.sum())}

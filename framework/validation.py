@@ -21,6 +21,11 @@ def check_dtype(dtype, name="dtype"):
     return resolved
 
 
+def is_sparse(x):
+    """True for a scipy.sparse matrix or array (recognised without importing scipy)."""
+    return hasattr(x, "tocsr") and hasattr(x, "nnz")
+
+
 def as_array(x, name, dtype=None, ndim=None, finite=True):
     """Convert `x` to a finite, non-empty float array of `dtype` (or keep its float dtype).
 

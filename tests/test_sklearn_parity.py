@@ -204,3 +204,25 @@ def test_multilabel_trains_with_adam_and_refuses_labels_later():
         model.set_params(warm_start=True).fit(X, Y[:, 0])
     with pytest.raises(ValueError, match="must hold 0 or 1"):
         framework.MLPClassifier(max_iter=2).fit(X, Y * 2)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_sparse_input_gives_the_dense_results_without_densifying(solver):
+    import scipy.sparse as sparse
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    X = X[:400] / 16
+    y = y[:400]
+    settings = dict(hidden_layer_sizes=(20,), max_iter=8, random_state=0, solver=solver)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense = framework.MLPClassifier(**settings).fit(X, y)
+        for kind in (sparse.csr_matrix, sparse.csc_matrix, sparse.csr_array):
+            sparse_fit = framework.MLPClassifier(**settings).fit(kind(X), y)
+            np.testing.assert_allclose(sparse_fit.coefs_[0], dense.coefs_[0], atol=1e-12)
+            np.testing.assert_allclose(sparse_fit.predict_proba(kind(X)), dense.predict_proba(X), atol=1e-12)
+    regressor = framework.MLPRegressor(hidden_layer_sizes=(5,), random_state=0)
+    regressor.partial_fit(sparse.csr_matrix(X), X[:, 20])
+    assert regressor.predict(sparse.csr_matrix(X[:3])).shape == (3,)
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        framework.ConvNetClassifier(max_iter=1).fit(sparse.csr_matrix(X), y)
