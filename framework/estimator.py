@@ -223,7 +223,7 @@ class _MLPEstimator(BaseEstimator):
 
     def _multi_output_y(self):
         """Whether y may have several columns (the regressor's outputs)."""
-        return self.out_activation == "identity"
+        return self.out_activation in ("identity", "exp")
 
     def _network_input(self, X):
         """X (n_samples, n_features) as the network takes it (rows here; images for ConvNetClassifier)."""
@@ -242,7 +242,7 @@ class _MLPEstimator(BaseEstimator):
         if not reset:
             self._check_same_network(sizes)
         X, y = validate_data(self, X, y, reset=reset, dtype=self._input_dtype(reset), ensure_min_samples=1,
-                             multi_output=self._multi_output_y(), y_numeric=self.out_activation == "identity",
+                             multi_output=self._multi_output_y(), y_numeric=self.out_activation in ("identity", "exp"),
                              accept_sparse=self._accept_sparse)
         t = self._training_targets(y, classes, reset, X.dtype)
         if reset:
@@ -618,12 +618,20 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
     Squared error on an identity output layer; y is (n_samples,) or (n_samples, n_outputs); score is
     R^2; early_stopping watches R^2 on the held-out samples, as scikit-learn's. The same parameters as
     MLPClassifier (our solvers, dropout, batchnorm, dtype, progress too) plus `loss`. Differences, one
-    line each: only loss="squared_error" so far (scikit-learn also has "poisson"); with several outputs
+    line each: loss="poisson" refuses negative y (scikit-learn trains on it, and its deviance is then
+    meaningless); with several outputs
     loss_ sums the squared errors over the outputs (scikit-learn averages them, while its gradient
     sums them, as ours); weights start from He/Xavier normal draws.
     """
 
-    loss_name, out_activation = "squared_error", "identity"
+    @property
+    def loss_name(self):
+        return "poisson" if self.loss == "poisson" else "squared_error"
+
+    @property
+    def out_activation(self):
+        """scikit-learn's out_activation_: exp for the Poisson loss, else identity."""
+        return "exp" if self.loss == "poisson" else "identity"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -673,15 +681,19 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
         """R^2 on the held-out samples, the score scikit-learn's regressor stops on."""
         x_val, t_val = self._validation_set
         predicted = self.model_.predict(x_val)
+        if self.loss == "poisson":
+            predicted = np.exp(predicted)
         residual = ((t_val - predicted) ** 2).sum(axis=0)
         total = ((t_val - t_val.mean(axis=0)) ** 2).sum(axis=0)
         return float(np.mean(1 - residual / np.where(total == 0, 1, total)))
 
     def _training_targets(self, y, classes, reset, dtype):
         """y as (n_samples, n_outputs) in X's dtype; n_outputs_ is set on a reset."""
-        check_choice(self.loss, "loss", ("squared_error",))
+        check_choice(self.loss, "loss", ("squared_error", "poisson"))
         t = np.asarray(y, dtype=dtype)
         t = t.reshape(len(t), -1)
+        if self.loss == "poisson" and (t < 0).any():
+            raise ValueError(f"y must be >= 0 for loss='poisson' (counts or rates), got {t[t < 0][0].item()!r}")
         if reset:
             self.n_outputs_, self._y_is_1d = t.shape[1], np.ndim(y) == 1
         elif t.shape[1] != self.n_outputs_:
@@ -700,6 +712,9 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
 
     # -- prediction -----------------------------------------------------------------------------
     def predict(self, X):
-        """The network's outputs: (n_samples,) when y had one column, else (n_samples, n_outputs)."""
+        """The network's outputs: (n_samples,) when y had one column, else (n_samples, n_outputs);
+        exp of them for the Poisson loss."""
         out = self._scores(X)
+        if self.loss == "poisson":
+            out = np.exp(out)
         return out[:, 0] if self.n_outputs_ == 1 else out

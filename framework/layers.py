@@ -688,6 +688,54 @@ class SigmoidCrossEntropy(Layer):
         return dx * self.sample_weight.reshape(-1, 1) * (dout / self.sample_weight.sum())
 
 
+class PoissonDeviance(Layer):
+    """Half the Poisson deviance on an exp output, fused: counts or rates t >= 0 predicted as exp(x).
+
+    forward(x, t): mu = exp(x), L = sum_{n,k} [t log(t / mu) - t + mu] / N (t log t = 0 at t = 0);
+    x scores (N, K), t (N, K). backward(dout=1.0): dx = dout * (exp(x) - t) / N. With sample weights
+    w (N,) the mean over samples is weighted. scikit-learn's MLPRegressor(loss="poisson").
+    """
+
+    formula = ("mu = exp(x),  L = sum(t log(t / mu) - t + mu) / N", "dx = (mu - t) / N")
+
+    def check_targets(self, t, n_samples, n_outputs, name="t", dtype=None):
+        """Targets (N, K) (or (N,) for one output), finite and >= 0, as a float array of `dtype`."""
+        t = MeanSquaredError.check_targets(self, t, n_samples, n_outputs, name=name, dtype=dtype)
+        if (t < 0).any():
+            raise ValueError(f"{name} must be >= 0 for a Poisson loss (counts or rates), got {t[t < 0][0].item()!r}")
+        return t
+
+    @staticmethod
+    def correct(scores, t):
+        """None: a regression has no accuracy."""
+        return None
+
+    @staticmethod
+    def predictions(scores):
+        """exp(scores): the predicted means."""
+        return np.exp(scores)
+
+    def forward(self, x, t, sample_weight=None):
+        x = np.asarray(x)
+        t = as_array(t, "t", dtype=x.dtype)
+        if t.shape != x.shape:
+            t = t.reshape(x.shape) if t.size == x.size and t.ndim == 1 else t
+        if t.shape != x.shape:
+            raise ValueError(f"t must have the scores' shape {x.shape}, got {t.shape}")
+        self.mu, self.t, self.sample_weight = np.exp(x), t, sample_weight
+        t_log_t = np.where(t > 0, t * np.log(np.where(t > 0, t, 1)), 0)
+        per_sample = (t_log_t - t * x - t + self.mu).reshape(len(x), -1).sum(axis=1)
+        if sample_weight is None:
+            return float(per_sample.sum() / len(x))
+        return float((sample_weight * per_sample).sum() / sample_weight.sum())
+
+    def backward(self, dout=1.0):
+        dx = self.mu - self.t
+        if self.sample_weight is None:
+            return dx * (dout / len(dx))
+        return dx * self.sample_weight.reshape(-1, 1) * (dout / self.sample_weight.sum())
+
+
 #: The layers `framework.io` can save and load, by class name. A new layer goes here too.
 LAYERS = {cls.__name__: cls for cls in (Affine, ReLU, Sigmoid, Tanh, Identity, Dropout, BatchNormalization,
                                         Convolution, Pooling, Flatten)}

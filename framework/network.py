@@ -12,7 +12,8 @@ import numpy as np
 from . import functions
 from .flat import FlatParameters
 from .im2col import check_window
-from .layers import (Affine, BatchNormalization, Convolution, Dropout, Flatten, Identity, MeanSquaredError, Pooling,
+from .layers import (Affine, BatchNormalization, Convolution, Dropout, Flatten, Identity, MeanSquaredError,
+                     PoissonDeviance, Pooling,
                      ReLU, Sigmoid, SigmoidCrossEntropy, SoftmaxCrossEntropy, Tanh)
 from .validation import (as_array, is_sparse, as_labels, check_allocation, check_bool, check_choice, check_dtype, check_number,
                          check_sample_weight, check_seed)
@@ -20,7 +21,7 @@ from .validation import (as_array, is_sparse, as_labels, check_allocation, check
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "identity": Identity}
 #: The losses MLP can end with: softmax cross-entropy for classes, squared error for real values.
 LOSSES = {"cross_entropy": SoftmaxCrossEntropy, "squared_error": MeanSquaredError,
-          "binary_cross_entropy": SigmoidCrossEntropy}
+          "binary_cross_entropy": SigmoidCrossEntropy, "poisson": PoissonDeviance}
 
 
 class NamedArrays(MutableMapping):
@@ -243,9 +244,9 @@ class Sequential:
     def predict_proba(self, x):
         """Probabilities from the scores as the loss layer reads them: softmax(predict(x)) (N, C) for
         SoftmaxCrossEntropy, sigmoid of each output for SigmoidCrossEntropy."""
-        if isinstance(self.loss_layer, MeanSquaredError):
-            raise TypeError("predict_proba needs a classification loss; this network is a regression "
-                            "(MeanSquaredError): use predict")
+        if isinstance(self.loss_layer, (MeanSquaredError, PoissonDeviance)):
+            raise TypeError(f"predict_proba needs a classification loss; this network is a regression "
+                            f"({type(self.loss_layer).__name__}): use predict")
         probabilities = getattr(self.loss_layer, "probabilities", functions.softmax)
         return probabilities(self.predict(x))
 
@@ -449,7 +450,8 @@ class MLP(Sequential):
     For each hidden size: Affine -> [BatchNormalization] -> activation -> [Dropout]; then a last
     Affine to `output_size` scores and SoftmaxCrossEntropy (or, with loss="squared_error", real
     outputs and MeanSquaredError: a regression; with loss="binary_cross_entropy", a sigmoid yes/no
-    per output and SigmoidCrossEntropy: multilabel, or two classes on one output). Weights ~ N(0, std^2) with
+    per output and SigmoidCrossEntropy: multilabel, or two classes on one output; with loss="poisson",
+    counts predicted as exp(scores) and PoissonDeviance). Weights ~ N(0, std^2) with
     std = sqrt(2 / fan_in) for "he", sqrt(1 / fan_in) for "xavier" (the book's), or a given float;
     biases start at 0. One Generator made from `seed` draws the weights and every dropout mask.
     batchnorm_eps is PyTorch's 1e-5; the book's code uses 1e-6 (with tiny initial weights that

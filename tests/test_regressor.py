@@ -64,8 +64,8 @@ def test_several_outputs_early_stopping_partial_fit_float32_and_pickling(data):
     np.testing.assert_array_equal(twin.predict(X_test), part.predict(X_test))
     with pytest.raises(ValueError, match="y must have 1 outputs as in the first fit, got 2"):
         part.partial_fit(X, Y)
-    with pytest.raises(ValueError, match="loss must be one of 'squared_error'; got 'poisson'"):
-        MLPRegressor(loss="poisson").fit(X, y)
+    with pytest.raises(ValueError, match="loss must be one of 'squared_error', 'poisson'; got 'huber'"):
+        MLPRegressor(loss="huber").fit(X, y)
 
 
 def test_the_squared_error_layer_and_a_regression_network_pass_gradient_checks(rng):

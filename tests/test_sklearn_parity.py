@@ -226,3 +226,32 @@ def test_sparse_input_gives_the_dense_results_without_densifying(solver):
     assert regressor.predict(sparse.csr_matrix(X[:3])).shape == (3,)
     with pytest.raises(TypeError, match="[Ss]parse"):
         framework.ConvNetClassifier(max_iter=1).fit(sparse.csr_matrix(X), y)
+
+
+def test_poisson_regression_matches_scikit_learn_from_the_same_start():
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 4))
+    y = rng.poisson(np.exp(X @ [1.0, -1.0, 0.5, 0.2])).astype(float)
+    settings = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=1, warm_start=True, random_state=0,
+                    loss="poisson")
+    a, b = sk.MLPRegressor(**settings), framework.MLPRegressor(**settings)
+    _same_start(b, a, X, y)
+    a.set_params(max_iter=200)
+    b.set_params(max_iter=200)
+    a.fit(X, y)
+    b.fit(X, y)
+    assert abs(a.loss_ - b.loss_) < 1e-6 and b.out_activation_ == a.out_activation_ == "exp"
+    np.testing.assert_allclose(b.predict(X), a.predict(X), atol=1e-3)
+    with pytest.raises(ValueError, match=r"y must be >= 0 for loss='poisson' \(counts or rates\), got -"):
+        framework.MLPRegressor(loss="poisson").fit(X, -y - 1)
+
+
+def test_poisson_layer_is_half_the_deviance_and_its_gradient(rng):
+    from framework.gradcheck import gradient_check
+    from framework.layers import PoissonDeviance
+    x, t = rng.normal(size=(5, 2)), rng.poisson(2.0, size=(5, 2)).astype(float)
+    assert gradient_check(PoissonDeviance(), x, t).passed
+    mu = np.exp(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_log = np.where(t > 0, t * np.log(t / mu), 0.0)
+    assert PoissonDeviance().forward(x, t) == pytest.approx((t_log - t + mu).sum() / 5, rel=1e-12)
