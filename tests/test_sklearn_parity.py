@@ -255,3 +255,19 @@ def test_poisson_layer_is_half_the_deviance_and_its_gradient(rng):
     with np.errstate(divide="ignore", invalid="ignore"):
         t_log = np.where(t > 0, t * np.log(t / mu), 0.0)
     assert PoissonDeviance().forward(x, t) == pytest.approx((t_log - t + mu).sum() / 5, rel=1e-12)
+
+
+def test_dataframe_feature_names_are_kept_and_checked_as_in_scikit_learn():
+    pd = pytest.importorskip("pandas")
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    outcomes = []
+    for estimator in (sk.MLPClassifier, framework.MLPClassifier):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = estimator(max_iter=3, random_state=0).fit(X, y)
+        with pytest.raises(ValueError) as renamed:
+            model.predict(X.rename(columns=lambda name: name + "_x"))
+        with pytest.warns(UserWarning) as bare:
+            model.predict(X.values)
+        outcomes.append((list(model.feature_names_in_), str(renamed.value), str(bare[0].message)))
+    assert isinstance(X, pd.DataFrame) and outcomes[0] == outcomes[1]
