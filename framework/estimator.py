@@ -1,13 +1,15 @@
 """`MLPClassifier` and `MLPRegressor`: our MLP behind scikit-learn's estimator interface, drop-ins for sklearn.neural_network's.
 
-Same parameter names and meanings as scikit-learn's where they apply; in addition `dropout`,
-`batchnorm`, `weight_init`, `dtype`, `progress` and the solvers "momentum", "nesterov", "adagrad",
-"rmsprop", "adamw". Differences, one line each:
-- the output layer is always softmax over all classes (scikit-learn uses one logistic unit for two
-  classes), so `n_outputs_` is the number of classes and `out_activation_` is "softmax";
+Same parameters, attributes, messages and warnings as scikit-learn's where they apply (lbfgs,
+multilabel, sparse X, verbose lines, the Poisson loss included); in addition `dropout`, `batchnorm`,
+`weight_init`, `dtype`, `progress`, `binary_output` and the solvers "momentum", "nesterov",
+"adagrad", "rmsprop", "adamw". Differences, one line each:
+- two classes get a softmax over both unless binary_output="logistic" (scikit-learn's one unit);
 - weights start from He (ReLU) or Xavier (other activations) normal draws, biases at zero
   (scikit-learn: Glorot uniform for both);
-- "sgd" follows torch.optim's momentum form (the same steps as scikit-learn's at a constant rate).
+- "sgd" follows torch.optim's momentum form (the same steps as scikit-learn's at a constant rate);
+- logistic outputs' losses are not clipped to [eps, 1 - eps]; the early-stopping split is
+  stratified for any number of classes.
 """
 import warnings
 
