@@ -271,3 +271,13 @@ def test_dataframe_feature_names_are_kept_and_checked_as_in_scikit_learn():
             model.predict(X.values)
         outcomes.append((list(model.feature_names_in_), str(renamed.value), str(bare[0].message)))
     assert isinstance(X, pd.DataFrame) and outcomes[0] == outcomes[1]
+
+
+def test_a_warm_started_fit_that_stops_at_max_iter_warns_as_scikit_learn(iris):
+    X, y = iris
+    for estimator in (sk.MLPClassifier, framework.MLPClassifier):
+        model = estimator(max_iter=2, warm_start=True, tol=0.0, random_state=0)
+        with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(2\\) reached"):
+            model.fit(X, y)
+        with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(2\\) reached"):
+            model.fit(X, y)
