@@ -72,6 +72,9 @@ class Trainer:
         self._backup = None  # the weights at the start of the epoch, restored if it diverges
         self.training_state = {"rng_start": self.rng.bit_generator.state, "rng": None} \
             if training_state is None else training_state
+        # The model's count of right answers (None for a regression), looked up once.
+        self._correct = getattr(model, "correct", None) or \
+            (lambda scores, t: int(np.count_nonzero(scores.argmax(axis=1) == t)))
         # Batches are gathered into one preallocated buffer instead of a new array per batch.
         # (A sparse x is gathered as sparse rows instead: the first Affine multiplies them as they are.)
         self._x_batch = None if is_sparse(self.x) else \
@@ -157,16 +160,15 @@ class Trainer:
     def train_step(self, x_batch, t_batch, sample_weight=None):
         """Loss, backward and one optimizer update on a checked batch; returns (loss, correct predictions
         or None when the loss has no accuracy)."""
-        loss, scores = self.model.loss_and_scores(x_batch, t_batch, train=True, sample_weight=sample_weight)
-        first_loss = self.history.batch_loss[0] if self.history.batch_loss else loss
+        model, batch_losses = self.model, self.history.batch_loss
+        loss, scores = model.loss_and_scores(x_batch, t_batch, train=True, sample_weight=sample_weight)
+        first_loss = batch_losses[0] if batch_losses else loss
         if not math.isfinite(loss) or loss > EXPLOSION_FACTOR * max(first_loss, 1.0):
             self._diverged(loss)
-        self.model.backward(input_grad=False)
-        self.optimizer.update(self.model.params, self.model.grads)
-        self.history.batch_loss.append(loss)
-        correct = getattr(self.model, "correct", None)
-        return loss, (int(np.count_nonzero(scores.argmax(axis=1) == t_batch)) if correct is None
-                      else correct(scores, t_batch))
+        model.backward(input_grad=False)
+        self.optimizer.update(model.params, model.grads)
+        batch_losses.append(loss)
+        return loss, self._correct(scores, t_batch)
 
     def _diverged(self, loss):
         """Stop with a message that says where and what to try; keep finite weights in the model."""
