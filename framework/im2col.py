@@ -79,12 +79,22 @@ def add_windows(blocks, input_shape, stride=1, pad=0):
     return padded[:, :, pad:height + pad, pad:width + pad]
 
 
-def image_columns(x, filter_h, filter_w, stride=1, pad=0):
-    """Every window of each image as a column: (N, C * FH * FW, OH * OW), columns ordered (oh, ow)."""
+def image_columns(x, filter_h, filter_w, stride=1, pad=0, ones_row=False):
+    """Every window of each image as a column: (N, C * FH * FW, OH * OW), columns ordered (oh, ow).
+
+    ones_row=True adds one more row of ones, (N, C * FH * FW + 1, OH * OW): then [W | b] @ columns
+    is W @ columns + b in one product (the bias trick), and its gradient gives db with dW.
+    """
     n, c = x.shape[:2]
     out_h, out_w = check_window(x.shape, filter_h, filter_w, stride, pad)
-    view = windows(x, filter_h, filter_w, stride, pad)  # (N, C, OH, OW, FH, FW)
-    return view.transpose(0, 1, 4, 5, 2, 3).reshape(n, c * filter_h * filter_w, out_h * out_w)
+    view = windows(x, filter_h, filter_w, stride, pad).transpose(0, 1, 4, 5, 2, 3)  # (N, C, FH, FW, OH, OW)
+    rows = c * filter_h * filter_w
+    if not ones_row:
+        return view.reshape(n, rows, out_h * out_w)
+    columns = np.empty((n, rows + 1, out_h * out_w), dtype=x.dtype)
+    columns[:, :rows].reshape(view.shape)[...] = view
+    columns[:, rows] = 1
+    return columns
 
 
 def add_image_columns(columns, input_shape, filter_h, filter_w, stride=1, pad=0):

@@ -37,6 +37,9 @@ def test_im2col_and_col2im_equal_the_books_loops(n, c, h, w, fh, fw, stride, pad
     per_image = image_columns(x, fh, fw, stride, pad)
     as_book = per_image.transpose(0, 2, 1).reshape(col.shape)
     np.testing.assert_array_equal(as_book, col)
+    with_ones = image_columns(x, fh, fw, stride, pad, ones_row=True)  # the bias trick's extra row
+    np.testing.assert_array_equal(with_ones[:, :-1], per_image)
+    assert (with_ones[:, -1] == 1).all()
     np.testing.assert_allclose(add_image_columns(dcol.reshape(n, -1, c * fh * fw).transpose(0, 2, 1), x.shape, fh, fw,
                                                  stride, pad), col2im(dcol, x.shape, fh, fw, stride, pad), rtol=1e-12,
                                atol=1e-12)
