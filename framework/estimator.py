@@ -343,12 +343,12 @@ class _MLPEstimator(BaseEstimator):
             return loss, np.concatenate([model.grads[key].ravel() for key in keys]).astype(np.float64)
 
         start = np.concatenate([model.params[key].ravel() for key in keys]).astype(np.float64)
-        options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
-        if self.verbose:
-            options["iprint"] = 1  # scipy's own iteration lines, as scikit-learn asks for
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=DeprecationWarning, module="scipy")
-            result = scipy.optimize.minimize(loss_and_gradient, start, method="L-BFGS-B", jac=True, options=options)
+        from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
+        # scipy's own iteration lines when verbose, as scikit-learn asks for them (scipy 1.15 and later
+        # print none: scikit-learn then passes nothing, and so do we)
+        options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol,
+                   **_get_additional_lbfgs_options_dict("iprint", 1 if self.verbose else -1)}
+        result = scipy.optimize.minimize(loss_and_gradient, start, method="L-BFGS-B", jac=True, options=options)
         # The ConvergenceWarning and n_iter_ as scikit-learn gives them.
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
         self.loss_ = float(result.fun)
