@@ -596,6 +596,42 @@ class Flatten(Layer):
         return dout.reshape(self.x_shape)
 
 
+def _output_targets(t, n_samples, n_outputs, name, dtype):
+    """Targets (N, K) (or (N,) for one output) as a finite float array of `dtype`: the check that
+    the per-output losses (squared error, sigmoid cross-entropy, Poisson) share."""
+    t = as_array(t, name, dtype=dtype, ndim=(1, 2))
+    if t.ndim == 1:
+        t = t.reshape(-1, 1)
+    if t.shape != (n_samples, n_outputs):
+        raise ValueError(f"{name} must have shape ({n_samples}, {n_outputs}) (or ({n_samples},) for one output), "
+                         f"got {t.shape}")
+    return t
+
+
+def _targets_like(x, t):
+    """t as an array of x's dtype and shape (a flat t of the right size is reshaped), else a clear error."""
+    t = as_array(t, "t", dtype=x.dtype)
+    if t.shape != x.shape and t.size == x.size and t.ndim == 1:
+        t = t.reshape(x.shape)
+    if t.shape != x.shape:
+        raise ValueError(f"t must have the outputs' shape {x.shape}, got {t.shape}")
+    return t
+
+
+def _sample_mean(per_sample, sample_weight):
+    """The mean of per-sample losses (N,), weighted by sample_weight (N,) when given."""
+    if sample_weight is None:
+        return float(per_sample.sum() / len(per_sample))
+    return float((sample_weight * per_sample).sum() / sample_weight.sum())
+
+
+def _sample_mean_gradient(dx, sample_weight, dout):
+    """dout * dx / N, or with weights dout * w_n * dx / sum(w): the gradient of _sample_mean."""
+    if sample_weight is None:
+        return dx * (dout / len(dx))
+    return dx * sample_weight.reshape((-1,) + (1,) * (dx.ndim - 1)) * (dout / sample_weight.sum())
+
+
 class MeanSquaredError(Layer):
     """Squared error as a loss layer: forward(y, t) = sum((y - t)**2) / (2N), backward dx = (y - t) / N.
 
@@ -607,13 +643,7 @@ class MeanSquaredError(Layer):
 
     def check_targets(self, t, n_samples, n_outputs, name="t", dtype=None):
         """Real targets (N, K) (or (N,) for one output) as a finite float array of `dtype`."""
-        t = as_array(t, name, dtype=dtype, ndim=(1, 2))
-        if t.ndim == 1:
-            t = t.reshape(-1, 1)
-        if t.shape != (n_samples, n_outputs):
-            raise ValueError(f"{name} must have shape ({n_samples}, {n_outputs}) (or ({n_samples},) for one output), "
-                             f"got {t.shape}")
-        return t
+        return _output_targets(t, n_samples, n_outputs, name, dtype)
 
     @staticmethod
     def correct(scores, t):
@@ -622,23 +652,12 @@ class MeanSquaredError(Layer):
 
     def forward(self, y, t, sample_weight=None):
         y = np.asarray(y)
-        t = as_array(t, "t", dtype=y.dtype)
-        if t.shape != y.shape:
-            t = t.reshape(y.shape) if t.size == y.size and t.ndim == 1 else t
-        if t.shape != y.shape:
-            raise ValueError(f"t must have the outputs' shape {y.shape}, got {t.shape}")
-        self.diff = y - t
+        self.diff = y - _targets_like(y, t)
         self.sample_weight = sample_weight
-        squares = self.diff.reshape(len(y), -1) ** 2
-        if sample_weight is None:
-            return float(squares.sum() / (2 * len(y)))
-        return float((sample_weight * squares.sum(axis=1)).sum() / (2 * sample_weight.sum()))
+        return _sample_mean((self.diff.reshape(len(y), -1) ** 2).sum(axis=1), sample_weight) / 2
 
     def backward(self, dout=1.0):
-        if self.sample_weight is None:
-            return self.diff * (dout / len(self.diff))
-        w = self.sample_weight.reshape((-1,) + (1,) * (self.diff.ndim - 1))
-        return self.diff * w * (dout / self.sample_weight.sum())
+        return _sample_mean_gradient(self.diff, self.sample_weight, dout)
 
 
 class SigmoidCrossEntropy(Layer):
@@ -656,12 +675,7 @@ class SigmoidCrossEntropy(Layer):
 
     def check_targets(self, t, n_samples, n_outputs, name="t", dtype=None):
         """0/1 targets (N, K) (or (N,) for one output) as a float array of `dtype`."""
-        t = as_array(t, name, dtype=dtype, ndim=(1, 2))
-        if t.ndim == 1:
-            t = t.reshape(-1, 1)
-        if t.shape != (n_samples, n_outputs):
-            raise ValueError(f"{name} must have shape ({n_samples}, {n_outputs}) (or ({n_samples},) for one output), "
-                             f"got {t.shape}")
+        t = _output_targets(t, n_samples, n_outputs, name, dtype)
         if not np.isin(t, (0, 1)).all():
             raise ValueError(f"{name} must hold 0 or 1 for each output, got {t[~np.isin(t, (0, 1))][0]!r}")
         return t
@@ -678,24 +692,14 @@ class SigmoidCrossEntropy(Layer):
 
     def forward(self, x, t, sample_weight=None):
         x = np.asarray(x)
-        t = as_array(t, "t", dtype=x.dtype)
-        if t.shape != x.shape:
-            t = t.reshape(x.shape) if t.size == x.size and t.ndim == 1 else t
-        if t.shape != x.shape:
-            raise ValueError(f"t must have the scores' shape {x.shape}, got {t.shape}")
+        t = _targets_like(x, t)
         self.p, self.t, self.sample_weight = sigmoid(x), t, sample_weight
         # log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): never overflows.
         per_entry = np.maximum(x, 0) - t * x + np.log1p(np.exp(-np.abs(x)))
-        per_sample = per_entry.reshape(len(x), -1).sum(axis=1)
-        if sample_weight is None:
-            return float(per_sample.sum() / len(x))
-        return float((sample_weight * per_sample).sum() / sample_weight.sum())
+        return _sample_mean(per_entry.reshape(len(x), -1).sum(axis=1), sample_weight)
 
     def backward(self, dout=1.0):
-        dx = self.p - self.t
-        if self.sample_weight is None:
-            return dx * (dout / len(dx))
-        return dx * self.sample_weight.reshape(-1, 1) * (dout / self.sample_weight.sum())
+        return _sample_mean_gradient(self.p - self.t, self.sample_weight, dout)
 
 
 class PoissonDeviance(Layer):
@@ -710,7 +714,7 @@ class PoissonDeviance(Layer):
 
     def check_targets(self, t, n_samples, n_outputs, name="t", dtype=None):
         """Targets (N, K) (or (N,) for one output), finite and >= 0, as a float array of `dtype`."""
-        t = MeanSquaredError.check_targets(self, t, n_samples, n_outputs, name=name, dtype=dtype)
+        t = _output_targets(t, n_samples, n_outputs, name, dtype)
         if (t < 0).any():
             raise ValueError(f"{name} must be >= 0 for a Poisson loss (counts or rates), got {t[t < 0][0].item()!r}")
         return t
@@ -727,23 +731,14 @@ class PoissonDeviance(Layer):
 
     def forward(self, x, t, sample_weight=None):
         x = np.asarray(x)
-        t = as_array(t, "t", dtype=x.dtype)
-        if t.shape != x.shape:
-            t = t.reshape(x.shape) if t.size == x.size and t.ndim == 1 else t
-        if t.shape != x.shape:
-            raise ValueError(f"t must have the scores' shape {x.shape}, got {t.shape}")
+        t = _targets_like(x, t)
         self.mu, self.t, self.sample_weight = np.exp(x), t, sample_weight
         t_log_t = np.where(t > 0, t * np.log(np.where(t > 0, t, 1)), 0)
-        per_sample = (t_log_t - t * x - t + self.mu).reshape(len(x), -1).sum(axis=1)
-        if sample_weight is None:
-            return float(per_sample.sum() / len(x))
-        return float((sample_weight * per_sample).sum() / sample_weight.sum())
+        per_entry = t_log_t - t * x - t + self.mu
+        return _sample_mean(per_entry.reshape(len(x), -1).sum(axis=1), sample_weight)
 
     def backward(self, dout=1.0):
-        dx = self.mu - self.t
-        if self.sample_weight is None:
-            return dx * (dout / len(dx))
-        return dx * self.sample_weight.reshape(-1, 1) * (dout / self.sample_weight.sum())
+        return _sample_mean_gradient(self.mu - self.t, self.sample_weight, dout)
 
 
 #: The layers `framework.io` can save and load, by class name. A new layer goes here too.
