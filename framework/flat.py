@@ -39,8 +39,8 @@ class FlatParameters:
             owner[name] = self.views[key]
         # Owners, names and views side by side for is_intact, which runs on every optimizer step.
         self._owners = tuple(owner for owner, _ in self.places.values())
-        self._names = tuple(name for _, name in self.places.values())
-        self._views = tuple(self.views.values())
+        self.names = tuple(name for _, name in self.places.values())
+        self.view_list = tuple(self.views.values())
         self._plain_dicts = all(type(owner) is dict for owner in self._owners)
 
     @staticmethod
@@ -56,8 +56,8 @@ class FlatParameters:
     def is_intact(self):
         """True while every owner dict still holds its view (nobody swapped an array in by hand)."""
         if self._plain_dicts:  # the same test as below, looped in C: a third of the time for an MLP
-            return all(map(operator.is_, map(dict.get, self._owners, self._names), self._views))
-        return all(owner.get(name) is view for owner, name, view in zip(self._owners, self._names, self._views))
+            return all(map(operator.is_, map(dict.get, self._owners, self.names), self.view_list))
+        return all(owner.get(name) is view for owner, name, view in zip(self._owners, self.names, self.view_list))
 
     def __getstate__(self):
         return {"places": self.places}  # the views pickle as arrays of their own; no buffer needed

@@ -34,7 +34,7 @@ class NamedArrays(MutableMapping):
 
     def __init__(self, network, attribute):
         self._network, self._attribute = network, attribute
-        self._flat, self._owners = None, ()
+        self._flat = None
 
     def locations(self):
         """{'W1': (layer.params, 'W'), ...}: where each named array lives."""
@@ -43,22 +43,24 @@ class NamedArrays(MutableMapping):
     def pack(self):
         """Move every array into one buffer (each layer keeps a view of its part); arrays of mixed dtypes stay."""
         locations = self.locations()
-        if locations and len({owner[name].dtype for owner, name in locations.values()}) == 1:
+        if locations and len({owner[name].dtype for owner, name in locations.values()}) == 1 \
+                and all(type(owner) is dict for owner, _ in locations.values()):
             self._flat = FlatParameters(locations)
-            self._owners = self._layer_dicts()
-
-    def _layer_dicts(self):
-        layers = self._network.layers
-        return list(map(getattr, layers, itertools.repeat(self._attribute, len(layers)), itertools.repeat(None)))
+            # What `flat` checks on every optimizer step: the same layers, and for each array the
+            # layer whose dict holds it (its name there and its view are the FlatParameters').
+            self._layers = list(self._network.layers)
+            owner_layer = {id(getattr(layer, self._attribute, None)): layer for layer in self._layers}
+            self._holders = tuple(owner_layer[id(owner)] for owner, _ in locations.values())
 
     @property
     def flat(self):
-        """The FlatParameters behind every array, or None: never packed, or a layer or array was replaced since."""
+        """The FlatParameters behind every array, or None: never packed, or a layer, a layer's dict or
+        an array was replaced since (one comparison of the layer list and one pass in C over the arrays)."""
         flat = self._flat
-        if flat is None or not flat.is_intact():
+        if flat is None or self._network.layers != self._layers:
             return None
-        now = self._layer_dicts()
-        if len(now) != len(self._owners) or not all(map(operator.is_, now, self._owners)):
+        dicts = map(getattr, self._holders, itertools.repeat(self._attribute))
+        if not all(map(operator.is_, map(dict.get, dicts, flat.names), flat.view_list)):
             return None
         return flat
 

@@ -44,6 +44,30 @@ def test_packed_views_are_the_layers_arrays_and_replacing_one_unpacks():
     np.testing.assert_allclose(model.layers[0].params["W"], before - 0.1)
 
 
+@pytest.mark.parametrize("replace", ["a layer's dict", "a layer", "an added layer", "a grads array"])
+def test_every_kind_of_replacement_unpacks_and_training_still_reaches_the_layers(replace):
+    from framework.layers import Affine, ReLU
+    model = MLP(4, [3], 2, seed=0)
+    assert model.params.flat is not None and model.grads.flat is not None
+    if replace == "a layer's dict":
+        model.layers[0].params = {key: value.copy() for key, value in model.layers[0].params.items()}
+    elif replace == "a layer":
+        model.layers[0] = Affine(model.layers[0].params["W"].copy(), model.layers[0].params["b"].copy())
+    elif replace == "an added layer":
+        model.layers.append(ReLU())
+    else:
+        model.layers[0].grads["W"] = np.zeros((4, 3))
+    attribute = "grads" if replace == "a grads array" else "params"
+    assert getattr(model, attribute).flat is None
+    if replace != "an added layer":
+        x, t = np.ones((5, 4)), np.array([0, 1, 0, 1, 1])
+        before = model.layers[0].params["W"].copy()
+        model.loss_and_scores(x, t)
+        model.backward()
+        OPTIMIZERS["sgd"](lr=0.1).update(model.params, model.grads)
+        np.testing.assert_allclose(model.layers[0].params["W"], before - 0.1 * model.layers[0].grads["W"])
+
+
 def test_skipping_the_first_dx_changes_no_gradient():
     rng = np.random.default_rng(1)
     x, t = rng.normal(size=(6, 5)), rng.integers(0, 3, size=6)
