@@ -77,13 +77,15 @@ def parameter_groups(params, grads):
     `params.flat` / `grads.flat` (a network's NamedArrays have them) is the FlatParameters behind
     all of a dict's arrays, or None when there is none or it no longer holds the dict's arrays.
     """
+    flat_params = getattr(params, "flat", None)  # the packed case first: it runs on every step of fit
+    if type(flat_params) is FlatParameters:
+        flat_grads = getattr(grads, "flat", None)
+        if type(flat_grads) is FlatParameters and (flat_params.signature is flat_grads.signature
+                                                   or flat_params.signature == flat_grads.signature):
+            return [(flat_params, flat_params.buffer, flat_grads.buffer)]
     if not hasattr(params, "items") or not hasattr(grads, "get"):
         raise TypeError(f"params and grads must be dicts of arrays with the same keys, got "
                         f"{type(params).__name__} and {type(grads).__name__}")
-    flat_params, flat_grads = getattr(params, "flat", None), getattr(grads, "flat", None)
-    if isinstance(flat_params, FlatParameters) and isinstance(flat_grads, FlatParameters) and (
-            flat_params.signature is flat_grads.signature or flat_params.signature == flat_grads.signature):
-        return [(flat_params, flat_params.buffer, flat_grads.buffer)]
     groups = []
     for key, param in params.items():
         if not isinstance(param, np.ndarray) or param.dtype.kind != "f":
