@@ -215,6 +215,8 @@ class Sequential:
             raise TypeError(f"sparse x needs a network whose first layer is Affine, got {type(self.layers[0]).__name__}; "
                             "pass x.toarray()")
         x = x.tocsr().astype(self.dtype)
+        if x.shape[0] == 0:
+            raise ValueError(f"x must not be empty, got shape {x.shape}")
         if x.shape[1] != self.input_size:
             raise ValueError(f"x must have {self.input_size} features per sample, got shape {x.shape}")
         if not np.isfinite(x.data).all():

@@ -233,6 +233,8 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
         sample_weight=None):
     """Train `model` with `optimizer` on inputs x (N, D) and targets t (labels (N,) or one-hot).
 
+    x may be a scipy.sparse matrix when the model's first layer is Affine: batches stay sparse rows.
+
     epochs: the total number of epochs of the run (a resumed run continues up to it).
     validation_data: (x_val, t_val) evaluated after every epoch; or validation_fraction in [0, 1):
     that share of (x, t) is held out, stratified by class and seeded by `seed`.
@@ -255,13 +257,16 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     _check_parts(model, optimizer, callbacks)
     check_seed(seed)
     given = x
-    try:
-        x = np.asarray(x)  # the Trainer checks the values: one pass over x, not two
-    except ValueError:
-        x = None
-    if x is None or x.ndim < 2 or x.size == 0 or x.dtype.kind not in "biuf":
-        model.check_input(given)  # raises the error that says what x must be
-    t = _targets(model, t, len(x), "t")
+    if is_sparse(x):
+        x = model.check_input(x)  # scipy.sparse rows: checked (and made CSR) here, kept sparse
+    else:
+        try:
+            x = np.asarray(x)  # the Trainer checks the values: one pass over x, not two
+        except ValueError:
+            x = None
+        if x is None or x.ndim < 2 or x.size == 0 or x.dtype.kind not in "biuf":
+            model.check_input(given)  # raises the error that says what x must be
+    t = _targets(model, t, x.shape[0], "t")
     if t.ndim == 1 and (t == t[0]).all():
         raise ValueError(f"t must hold at least 2 classes to train a classifier, got only class {t[0]} "
                          f"in all {len(t)} samples")

@@ -229,3 +229,25 @@ def test_a_model_class_of_ones_own_trains_with_fit(digits):
                   progress=0)
     assert history.loss[-1] < history.loss[0] and history.val_accuracy[-1] > 0.85
     assert model.evaluate(x_test, t_test)[1] > 0.85
+
+
+def test_fit_takes_scipy_sparse_rows_and_gives_the_dense_run():
+    sparse = pytest.importorskip("scipy.sparse")
+    from framework.datasets import load_digits
+    from framework.network import MLP
+    from framework.optimizers import Adam
+    (x, t), (x_test, t_test) = load_digits()
+    runs = []
+    for data in (x, sparse.csr_matrix(x)):
+        model = MLP(64, [20], 10, seed=0)
+        history = fit(model, Adam(lr=1e-2), data, t, epochs=3, validation_fraction=0.1, seed=0, progress=0)
+        runs.append((history.loss, history.val_accuracy, model.predict(x_test)))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-12)
+    assert runs[1][1] == runs[0][1]
+    np.testing.assert_allclose(runs[1][2], runs[0][2], rtol=1e-10, atol=1e-12)
+    bad = sparse.csr_matrix(x)
+    bad.data[0] = np.nan
+    for data, message in ((bad, "x must be finite"), (sparse.csr_matrix((0, 64)), "x must not be empty"),
+                          (sparse.csr_matrix(np.ones((2, 3))), "x must have 64 features per sample")):
+        with pytest.raises(ValueError, match=message):
+            fit(model, Adam(), data, np.zeros(data.shape[0], dtype=int), epochs=1, progress=0)
