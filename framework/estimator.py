@@ -40,6 +40,12 @@ def _stochastic(estimator):
     return estimator.solver != "lbfgs"
 
 
+def _rows(X, t, sample_weight, train, val):
+    """(X, t, sample_weight) of the `train` rows and (X, t) of the `val` rows: a split, as split_validation returns it."""
+    w = None if sample_weight is None else np.asarray(sample_weight)[train]
+    return X[train], t[train], w, (X[val], t[val])
+
+
 class _SklearnRules(Callback):
     """scikit-learn's learning-rate rules and stopping rule, as a callback (alpha needs none: the
     network's weight decay is alpha per sample, MLP(weight_decay_per_sample=True)).
@@ -65,7 +71,7 @@ class _SklearnRules(Callback):
         if est.verbose:  # scikit-learn's lines, word for word
             print("Iteration %d, loss = %.8f" % (est.n_iter_, est.loss_))
         sgd = est.solver in SGD_FAMILY
-        if est._early_stopping_now:
+        if est.early_stopping:
             score = est._validation_score(logs)
             tracker.update(epoch, {"val_score": score})
             est.validation_scores_.append(score)
@@ -80,7 +86,7 @@ class _SklearnRules(Callback):
         if sgd and est.learning_rate == "invscaling":
             self.optimizer.lr = est.learning_rate_init / (est.t_ + 1) ** est.power_t
         if tracker.wait > est.n_iter_no_change:
-            what = "Validation score" if est._early_stopping_now else "Training loss"
+            what = "Validation score" if est.early_stopping else "Training loss"
             message = "%s did not improve more than tol=%f for %d consecutive epochs." % (
                 what, est.tol, est.n_iter_no_change)
             if sgd and est.learning_rate == "adaptive" and self.optimizer.lr > 1e-6:
@@ -101,6 +107,8 @@ class _MLPEstimator(BaseEstimator):
 
     #: MLP's loss for the output layer, and scikit-learn's name for the output activation.
     loss_name, out_activation = "cross_entropy", "softmax"
+    #: Real-valued targets (the regressor): y must be numeric and may have several columns.
+    _regression = False
     #: scipy.sparse X is taken as CSR (CSC is converted) and goes to the first Affine layer as it is.
     _accept_sparse = ("csr", "csc")
 
@@ -224,8 +232,8 @@ class _MLPEstimator(BaseEstimator):
                    loss=self.loss_name)
 
     def _multi_output_y(self):
-        """Whether y may have several columns (the regressor's outputs)."""
-        return self.out_activation in ("identity", "exp")
+        """Whether y may have several columns (the regressor's outputs; the classifier's labels)."""
+        return self._regression
 
     def _network_input(self, X):
         """X (n_samples, n_features) as the network takes it (rows here; images for ConvNetClassifier)."""
@@ -244,7 +252,7 @@ class _MLPEstimator(BaseEstimator):
         if not reset:
             self._check_same_network(sizes)
         X, y = validate_data(self, X, y, reset=reset, dtype=self._input_dtype(reset), ensure_min_samples=1,
-                             multi_output=self._multi_output_y(), y_numeric=self.out_activation in ("identity", "exp"),
+                             multi_output=self._multi_output_y(), y_numeric=self._regression,
                              accept_sparse=self._accept_sparse)
         t = self._training_targets(y, classes, reset, X.dtype)
         if reset:
@@ -268,9 +276,8 @@ class _MLPEstimator(BaseEstimator):
             self._start_curves()
         self.n_iter_ = 0  # this call's epochs, as scikit-learn counts them
         batch_size = min(200, X.shape[0]) if self.batch_size == "auto" else min(self.batch_size, X.shape[0])
-        self._early_stopping_now = self.early_stopping and not incremental
         validation = None
-        if self._early_stopping_now:
+        if self.early_stopping:  # (partial_fit refused it above, as scikit-learn does)
             X, t, sample_weight, validation = self._split_validation(X, t, sample_weight)
             validation = (self._network_input(validation[0]), validation[1])
         self._validation_set = validation
@@ -282,7 +289,7 @@ class _MLPEstimator(BaseEstimator):
                           progress=self.progress, history=getattr(self, "history_", None) if not reset else None)
         epochs_before = trainer.history.epochs
         self.history_ = trainer.train(epochs_before + (1 if incremental else self.max_iter))
-        if self._early_stopping_now and getattr(self, "_best_weights", None) is not None:
+        if self.early_stopping and getattr(self, "_best_weights", None) is not None:
             self.model_.set_weights(self._best_weights)
         if not incremental and not rules.stop_training and self.history_.epochs - epochs_before == self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
@@ -302,17 +309,14 @@ class _MLPEstimator(BaseEstimator):
         if labels is not None and np.bincount(labels).min() < 2:
             # scikit-learn splits several classes at random; so do we when a class is too small to share
             order = self._rng.permutation(X.shape[0])
-            train, val = order[n_val:], order[:n_val]
-            w = None if sample_weight is None else np.asarray(sample_weight)[train]
-            return X[train], t[train], w, (X[val], t[val])
+            return _rows(X, t, sample_weight, order[n_val:], order[:n_val])
         if n_val < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
                              "your dataset.")
         if labels is not None and t.ndim == 2:  # one logistic unit: stratify by its 0/1 column
             from .preprocessing import stratified_split
             train, val = stratified_split(labels, self.validation_fraction, self._rng, name="validation_fraction")
-            w = None if sample_weight is None else np.asarray(sample_weight)[train]
-            return X[train], t[train], w, (X[val], t[val])
+            return _rows(X, t, sample_weight, train, val)
         return split_validation(X, t, sample_weight, self.validation_fraction, self._rng)
 
     def _labels_for_split(self, t):
@@ -323,6 +327,7 @@ class _MLPEstimator(BaseEstimator):
         """scipy's L-BFGS-B over every weight and bias as one vector, on the full-batch loss (scikit-learn's
         lbfgs solver): max_iter iterations, max_fun loss evaluations, gtol=tol."""
         import scipy.optimize
+        from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
         from sklearn.utils.optimize import _check_optimize_result
 
         model, x = self.model_, self._network_input(X)
@@ -343,7 +348,6 @@ class _MLPEstimator(BaseEstimator):
             return loss, np.concatenate([model.grads[key].ravel() for key in keys]).astype(np.float64)
 
         start = np.concatenate([model.params[key].ravel() for key in keys]).astype(np.float64)
-        from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
         # scipy's own iteration lines when verbose, as scikit-learn asks for them (scipy 1.15 and later
         # print none: scikit-learn then passes nothing, and so do we)
         options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol,
@@ -626,6 +630,8 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
     sums them, as ours); weights start from He/Xavier normal draws.
     """
 
+    _regression = True
+
     @property
     def loss_name(self):
         return "poisson" if self.loss == "poisson" else "squared_error"
@@ -682,9 +688,7 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
     def _validation_score(self, logs):
         """R^2 on the held-out samples, the score scikit-learn's regressor stops on."""
         x_val, t_val = self._validation_set
-        predicted = self.model_.predict(x_val)
-        if self.loss == "poisson":
-            predicted = np.exp(predicted)
+        predicted = self._outputs(self.model_.predict(x_val))
         residual = ((t_val - predicted) ** 2).sum(axis=0)
         total = ((t_val - t_val.mean(axis=0)) ** 2).sum(axis=0)
         return float(np.mean(1 - residual / np.where(total == 0, 1, total)))
@@ -716,7 +720,9 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
     def predict(self, X):
         """The network's outputs: (n_samples,) when y had one column, else (n_samples, n_outputs);
         exp of them for the Poisson loss."""
-        out = self._scores(X)
-        if self.loss == "poisson":
-            out = np.exp(out)
+        out = self._outputs(self._scores(X))
         return out[:, 0] if self.n_outputs_ == 1 else out
+
+    def _outputs(self, scores):
+        """The network's scores as predictions: exp of them for the Poisson loss (its log link), else as they are."""
+        return np.exp(scores) if self.loss == "poisson" else scores

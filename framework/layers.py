@@ -676,8 +676,9 @@ class SigmoidCrossEntropy(Layer):
     def check_targets(self, t, n_samples, n_outputs, name="t", dtype=None):
         """0/1 targets (N, K) (or (N,) for one output) as a float array of `dtype`."""
         t = _output_targets(t, n_samples, n_outputs, name, dtype)
-        if not np.isin(t, (0, 1)).all():
-            raise ValueError(f"{name} must hold 0 or 1 for each output, got {t[~np.isin(t, (0, 1))][0]!r}")
+        other = ~np.isin(t, (0, 1))
+        if other.any():
+            raise ValueError(f"{name} must hold 0 or 1 for each output, got {t[other][0].item()!r}")
         return t
 
     @staticmethod
@@ -723,11 +724,6 @@ class PoissonDeviance(Layer):
     def correct(scores, t):
         """None: a regression has no accuracy."""
         return None
-
-    @staticmethod
-    def predictions(scores):
-        """exp(scores): the predicted means."""
-        return np.exp(scores)
 
     def forward(self, x, t, sample_weight=None):
         x = np.asarray(x)

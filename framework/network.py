@@ -13,10 +13,9 @@ from . import functions
 from .flat import FlatParameters
 from .im2col import check_window
 from .layers import (Affine, BatchNormalization, Convolution, Dropout, Flatten, Identity, MeanSquaredError,
-                     PoissonDeviance, Pooling,
-                     ReLU, Sigmoid, SigmoidCrossEntropy, SoftmaxCrossEntropy, Tanh)
-from .validation import (as_array, is_sparse, as_labels, check_allocation, check_bool, check_choice, check_dtype, check_number,
-                         check_sample_weight, check_seed)
+                     PoissonDeviance, Pooling, ReLU, Sigmoid, SigmoidCrossEntropy, SoftmaxCrossEntropy, Tanh)
+from .validation import (as_array, as_labels, check_allocation, check_bool, check_choice, check_dtype, check_number,
+                         check_sample_weight, check_seed, is_sparse)
 
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "identity": Identity}
 #: The losses MLP can end with: softmax cross-entropy for classes, squared error for real values.
@@ -214,7 +213,7 @@ class Sequential:
         if not isinstance(self.layers[0], Affine):
             raise TypeError(f"sparse x needs a network whose first layer is Affine, got {type(self.layers[0]).__name__}; "
                             "pass x.toarray()")
-        x = x.tocsr().astype(self.dtype)
+        x = x.tocsr().astype(self.dtype, copy=False)  # no copy when it is CSR of the dtype already
         if x.shape[0] == 0:
             raise ValueError(f"x must not be empty, got shape {x.shape}")
         if x.shape[1] != self.input_size:

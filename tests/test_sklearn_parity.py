@@ -112,15 +112,15 @@ def test_errors_are_scikit_learns_word_for_word(iris):
     y_one = (y > 0).astype(int)
     y_one[0], y_one[1:50] = 0, 1  # two classes, one with a single member
     cases = [
-        (lambda e: e(early_stopping=True).fit(X, y_one), None),
-        (lambda e: e(early_stopping=True, validation_fraction=0.005).fit(X[:100], y[:100]), None),
-        (lambda e: e(early_stopping=True, validation_fraction=0.005).fit(X, y), None),
-        (lambda e: e(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2]), None),
-        (lambda e: e().partial_fit(X, y), None),
-        (lambda e: e().partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X, y, classes=[0, 1, 2, 3]), None),
-        (lambda e: e(max_iter=1, warm_start=True).fit(X, y).fit(X[y < 2], y[y < 2]), None),
+        lambda e: e(early_stopping=True).fit(X, y_one),
+        lambda e: e(early_stopping=True, validation_fraction=0.005).fit(X[:100], y[:100]),
+        lambda e: e(early_stopping=True, validation_fraction=0.005).fit(X, y),
+        lambda e: e(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2]),
+        lambda e: e().partial_fit(X, y),
+        lambda e: e().partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X, y, classes=[0, 1, 2, 3]),
+        lambda e: e(max_iter=1, warm_start=True).fit(X, y).fit(X[y < 2], y[y < 2]),
     ]
-    for make, _ in cases:
+    for make in cases:
         messages = []
         for estimator in (sk.MLPClassifier, framework.MLPClassifier):
             with warnings.catch_warnings():
