@@ -54,6 +54,16 @@ def test_activation_gradients(make, rng):
     check_layer(make(), away_from_zero(rng.normal(size=(4, 5))), rng)
 
 
+def test_relu_feature_maps_match_rows(rng):
+    """ReLU takes two ways (rows: mask in forward; feature maps: max, mask in backward): same numbers."""
+    x = away_from_zero(rng.normal(size=(3, 2, 4, 5)))
+    dout = rng.normal(size=x.shape)
+    maps, rows = ReLU(), ReLU()
+    np.testing.assert_array_equal(maps.forward(x), rows.forward(x.reshape(3, -1)).reshape(x.shape))
+    np.testing.assert_array_equal(maps.backward(dout), rows.backward(dout.reshape(3, -1)).reshape(x.shape))
+    check_layer(ReLU(), x, rng)
+
+
 def test_relu_and_sigmoid_values():
     x = np.array([[-1.0, 0.0, 2.0]])
     np.testing.assert_array_equal(ReLU().forward(x), [[0, 0, 2]])
