@@ -3,7 +3,6 @@
 Parameters are named as in the book: W1, b1, W2, b2, ... for the Affine layers in order and
 gamma1, beta1, ... for the BatchNormalization layers in order.
 """
-import itertools
 import operator
 from collections.abc import MutableMapping
 
@@ -33,7 +32,12 @@ class NamedArrays(MutableMapping):
 
     def __init__(self, network, attribute):
         self._network, self._attribute = network, attribute
+        self._dict_of = operator.attrgetter(attribute)  # layer -> its params (or grads, buffers) dict
         self._flat = None
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._dict_of = operator.attrgetter(self._attribute)  # (pickles of older versions lack it)
 
     def locations(self):
         """{'W1': (layer.params, 'W'), ...}: where each named array lives."""
@@ -58,7 +62,7 @@ class NamedArrays(MutableMapping):
         flat = self._flat
         if flat is None or self._network.layers != self._layers:
             return None
-        dicts = map(getattr, self._holders, itertools.repeat(self._attribute))
+        dicts = map(self._dict_of, self._holders)
         if not all(map(operator.is_, map(dict.get, dicts, flat.names), flat.view_list)):
             return None
         return flat

@@ -14,6 +14,7 @@ once over one buffer when the network keeps its parameters packed (see framework
 """
 import inspect
 import math
+import operator
 
 import numpy as np
 
@@ -40,7 +41,7 @@ class Optimizer:
         self.t = 0  # number of update() calls so far
         for name in self.state_names:
             setattr(self, name, {})
-        self._flat_state = {}  # state name -> (its dict, FlatParameters over it) for packed networks
+        self._packed_state = None  # for packed networks: see _states
         self._number_arrays = {}  # key -> a 0-d array standing for a parameter given as a Python number
         self._scratch = {}  # (shape, dtype) -> a work array reused by every step
 
@@ -71,33 +72,46 @@ class Optimizer:
         for key, param, grad in groups:
             if scale != 1.0:
                 grad = grad * param.dtype.type(scale)
-            state = [self._state(name, key, param) for name in self.state_names]
-            self._step(param, grad, self._scratch_like(param), *state)
+            self._step(param, grad, self._scratch_like(param), *self._states(key, param))
 
     def _clip_scale(self, grads):
         """clip_norm / (norm + 1e-6) when the global norm of `grads` exceeds clip_norm, else 1."""
         norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
         return self.clip_norm / (norm + 1e-6) if norm > self.clip_norm else 1.0
 
-    def _state(self, name, key, param):
-        """The state array `name` for `key`, made as zeros like the parameter at first. For a packed
-        group (key is the parameters' FlatParameters) one buffer laid out alike, each per-key entry
-        of the state dict a view of it."""
-        store = getattr(self, name)
+    def _states(self, key, param):
+        """The state arrays for `key`, one per state name, made as zeros like the parameter at first.
+
+        For a packed group (key is the parameters' FlatParameters) they are parts of one buffer,
+        each laid out like the parameters' buffer, and the state dicts' per-key entries are views
+        of it: one FlatParameters over all state, checked once a step.
+        """
+        if not self.state_names:
+            return ()
         if not isinstance(key, FlatParameters):
-            if key not in store:
-                store[key] = np.zeros_like(param)
-            return store[key]
-        cached = self._flat_state.get(name)
-        # (the state dict, its FlatParameters, the parameters' layout it was laid out for)
-        if cached is None or cached[0] is not store or cached[2] is not key.signature \
+            stores = [getattr(self, name) for name in self.state_names]
+            for store in stores:
+                if key not in store:
+                    store[key] = np.zeros_like(param)
+            return [store[key] for store in stores]
+        stores = self._state_dicts()
+        cached = getattr(self, "_packed_state", None)
+        # (the state dicts, their FlatParameters, the parameters' layout it follows, one part per name)
+        if cached is None or cached[2] is not key.signature or not all(map(operator.is_, cached[0], stores)) \
                 or not cached[1].is_intact():
-            for k, view in key.views.items():
-                if k not in store:
-                    store[k] = np.zeros_like(view)
-            cached = (store, FlatParameters({k: (store, k) for k in key.views}), key.signature)
-            self._flat_state[name] = cached
-        return cached[1].buffer
+            for store in stores:
+                for k, view in key.views.items():
+                    if k not in store:
+                        store[k] = np.zeros_like(view)
+            flat = FlatParameters({(name, k): (store, k) for name, store in zip(self.state_names, stores)
+                                   for k in key.views})
+            size = key.buffer.size
+            parts = tuple(flat.buffer[i * size:(i + 1) * size] for i in range(len(stores)))
+            cached = self._packed_state = (stores, flat, key.signature, parts)
+        return cached[3]
+
+    def _state_dicts(self):
+        return tuple(getattr(self, name) for name in self.state_names)
 
     def set_state(self, name, arrays):
         """Replace the per-key state `name` (used when loading a checkpoint)."""
@@ -111,7 +125,9 @@ class Optimizer:
         return self._scratch[key]
 
     def __getstate__(self):
-        return {**self.__dict__, "_scratch": {}}  # work space, not state
+        # Work space and the packed state buffer are not pickled: the state dicts hold the numbers,
+        # and the first step after unpickling lays them over a new buffer.
+        return {**self.__dict__, "_scratch": {}, "_packed_state": None}
 
     def _step(self, param, grad, scratch, *state):
         """One step on `param` in place; `scratch` is a work array shaped like it."""

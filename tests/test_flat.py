@@ -98,3 +98,33 @@ def test_a_pickled_model_and_optimizer_keep_training_exactly_like_the_originals(
     for key in model.params:
         np.testing.assert_array_equal(twin_model.params[key], model.params[key])
         np.testing.assert_array_equal(copied_model.params[key], model.params[key])
+
+
+@pytest.mark.parametrize("name", ["momentum", "adagrad", "adam"])
+@pytest.mark.parametrize("replace", ["an entry", "the dict", "set_state"])
+def test_a_replaced_optimizer_state_is_what_the_next_packed_step_uses(name, replace):
+    rng = np.random.default_rng(3)
+    x, t = rng.normal(size=(12, 6)), rng.integers(0, 3, size=12)
+    packed = MLP(6, [5], 3, seed=0)
+    plain = unpacked_copy(packed)
+    optimizers = {id(packed): OPTIMIZERS[name](lr=0.01), id(plain): OPTIMIZERS[name](lr=0.01)}
+
+    def step(model):
+        model.loss(x, t)
+        model.backward(input_grad=False)
+        optimizers[id(model)].update(model.params, model.grads)
+
+    for model in (packed, plain):
+        step(model)
+        optimizer = optimizers[id(model)]
+        slot = optimizer.state_names[-1]
+        new = {key: np.full_like(value, 0.5) for key, value in getattr(optimizer, slot).items()}
+        if replace == "an entry":
+            getattr(optimizer, slot)["W1"] = new["W1"]
+        elif replace == "the dict":
+            setattr(optimizer, slot, new)
+        else:
+            optimizer.set_state(slot, new)
+        step(model)
+    for key in packed.params:
+        np.testing.assert_array_equal(packed.params[key], plain.params[key])
