@@ -71,18 +71,12 @@ class FlatParameters:
 
 
 def parameter_groups(params, grads):
-    """What an optimizer updates: [(key, param, grad)], one entry per key; or, when both dicts are
-    packed alike, one entry (the params' FlatParameters, its buffer, the grads' buffer).
+    """What an optimizer updates key by key: [(key, param, grad)], checked (float arrays, same shapes).
 
-    `params.flat` / `grads.flat` (a network's NamedArrays have them) is the FlatParameters behind
-    all of a dict's arrays, or None when there is none or it no longer holds the dict's arrays.
+    (Packed networks are updated over whole buffers instead: their `params.flat` / `grads.flat`,
+    a network's NamedArrays have them, are the FlatParameters behind all of a dict's arrays, or
+    None when there is none or it no longer holds the dict's arrays; see Optimizer.update.)
     """
-    flat_params = getattr(params, "flat", None)  # the packed case first: it runs on every step of fit
-    if type(flat_params) is FlatParameters:
-        flat_grads = getattr(grads, "flat", None)
-        if type(flat_grads) is FlatParameters and (flat_params.signature is flat_grads.signature
-                                                   or flat_params.signature == flat_grads.signature):
-            return [(flat_params, flat_params.buffer, flat_grads.buffer)]
     if not hasattr(params, "items") or not hasattr(grads, "get"):
         raise TypeError(f"params and grads must be dicts of arrays with the same keys, got "
                         f"{type(params).__name__} and {type(grads).__name__}")

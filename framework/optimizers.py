@@ -41,7 +41,7 @@ class Optimizer:
         self.t = 0  # number of update() calls so far
         for name in self.state_names:
             setattr(self, name, {})
-        self._packed_state = None  # for packed networks: see _states
+        self._packed = None  # for packed networks: see _packed_groups
         self._number_arrays = {}  # key -> a 0-d array standing for a parameter given as a Python number
         self._scratch = {}  # (shape, dtype) -> a work array reused by every step
 
@@ -66,52 +66,67 @@ class Optimizer:
             for key in numbers:
                 params[key] = float(arrays[key])
             return
-        groups = parameter_groups(params, grads)
+        groups = self._packed_groups(params, grads)
+        if groups is None:
+            groups = [(param, grad, self._scratch_like(param), *self._key_states(key, param))
+                      for key, param, grad in parameter_groups(params, grads)]
         self.t += 1
-        scale = 1.0 if self.clip_norm is None else self._clip_scale([grad for _, _, grad in groups])
-        for key, param, grad in groups:
+        scale = 1.0 if self.clip_norm is None else self._clip_scale([group[1] for group in groups])
+        for param, grad, scratch, *state in groups:
             if scale != 1.0:
                 grad = grad * param.dtype.type(scale)
-            self._step(param, grad, self._scratch_like(param), *self._states(key, param))
+            self._step(param, grad, scratch, *state)
 
     def _clip_scale(self, grads):
         """clip_norm / (norm + 1e-6) when the global norm of `grads` exceeds clip_norm, else 1."""
         norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
         return self.clip_norm / (norm + 1e-6) if norm > self.clip_norm else 1.0
 
-    def _states(self, key, param):
-        """The state arrays for `key`, one per state name, made as zeros like the parameter at first.
+    def _key_states(self, key, param):
+        """The state arrays of `key`, one per state name, made as zeros like the parameter at first."""
+        states = []
+        for name in self.state_names:
+            store = getattr(self, name)
+            if key not in store:
+                store[key] = np.zeros_like(param)
+            states.append(store[key])
+        return states
 
-        For a packed group (key is the parameters' FlatParameters) they are parts of one buffer,
-        each laid out like the parameters' buffer, and the state dicts' per-key entries are views
-        of it: one FlatParameters over all state, checked once a step.
+    def _packed_groups(self, params, grads):
+        """[(param buffer, grad buffer, scratch, *state buffers)] when params and grads are packed alike
+        (framework.flat), else None: one step over whole buffers.
+
+        The state is one more FlatParameters, laid out like the parameters' buffer once per state
+        name, whose views are the entries of the state dicts. All of it is made once and kept; each
+        step checks that the parameters, gradients and state still hold their views.
         """
-        if not self.state_names:
-            return ()
-        if not isinstance(key, FlatParameters):
-            stores = [getattr(self, name) for name in self.state_names]
-            for store in stores:
-                if key not in store:
-                    store[key] = np.zeros_like(param)
-            return [store[key] for store in stores]
-        stores = self._state_dicts()
-        cached = getattr(self, "_packed_state", None)
-        # (the state dicts, their FlatParameters, the parameters' layout it follows, one part per name)
-        if cached is None or cached[2] is not key.signature or not all(map(operator.is_, cached[0], stores)) \
-                or not cached[1].is_intact():
-            for store in stores:
-                for k, view in key.views.items():
-                    if k not in store:
-                        store[k] = np.zeros_like(view)
-            flat = FlatParameters({(name, k): (store, k) for name, store in zip(self.state_names, stores)
-                                   for k in key.views})
-            size = key.buffer.size
-            parts = tuple(flat.buffer[i * size:(i + 1) * size] for i in range(len(stores)))
-            cached = self._packed_state = (stores, flat, key.signature, parts)
-        return cached[3]
+        flat_params = getattr(params, "flat", None)
+        if type(flat_params) is not FlatParameters:
+            return None
+        flat_grads = getattr(grads, "flat", None)
+        if type(flat_grads) is not FlatParameters or (flat_params.signature is not flat_grads.signature
+                                                      and flat_params.signature != flat_grads.signature):
+            return None
+        stores = tuple(getattr(self, name) for name in self.state_names)
+        packed = getattr(self, "_packed", None)  # (groups, the state dicts, their FlatParameters)
+        if packed is None or packed[0][0][0] is not flat_params.buffer or packed[0][0][1] is not flat_grads.buffer \
+                or not all(map(operator.is_, packed[1], stores)) or (stores and not packed[2].is_intact()):
+            packed = self._packed = self._pack_state(flat_params, flat_grads, stores)
+        return packed[0]
 
-    def _state_dicts(self):
-        return tuple(getattr(self, name) for name in self.state_names)
+    def _pack_state(self, flat_params, flat_grads, stores):
+        state_flat, parts = None, ()
+        if stores:
+            for store in stores:
+                for key, view in flat_params.views.items():
+                    if key not in store:
+                        store[key] = np.zeros_like(view)
+            state_flat = FlatParameters({(name, key): (store, key) for name, store in zip(self.state_names, stores)
+                                         for key in flat_params.views})
+            size = flat_params.buffer.size
+            parts = tuple(state_flat.buffer[i * size:(i + 1) * size] for i in range(len(stores)))
+        scratch = np.empty_like(flat_params.buffer)
+        return [(flat_params.buffer, flat_grads.buffer, scratch, *parts)], stores, state_flat
 
     def set_state(self, name, arrays):
         """Replace the per-key state `name` (used when loading a checkpoint)."""
@@ -127,7 +142,7 @@ class Optimizer:
     def __getstate__(self):
         # Work space and the packed state buffer are not pickled: the state dicts hold the numbers,
         # and the first step after unpickling lays them over a new buffer.
-        return {**self.__dict__, "_scratch": {}, "_packed_state": None}
+        return {**self.__dict__, "_scratch": {}, "_packed": None}
 
     def _step(self, param, grad, scratch, *state):
         """One step on `param` in place; `scratch` is a work array shaped like it."""
