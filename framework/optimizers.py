@@ -115,6 +115,7 @@ class Optimizer:
         return packed[0]
 
     def _pack_state(self, flat_params, flat_grads, stores):
+        """(groups, the state dicts, their FlatParameters or None): what _packed_groups keeps."""
         state_flat, parts = None, ()
         if stores:
             for store in stores:
