@@ -180,9 +180,10 @@ class ReLU(Layer):
         # NaN kept. An array, because numpy's maximum with a scalar is 2-4x slower; kept between
         # calls (a run's batches share one shape) and laid out as x, so that out keeps x's layout.
         self.mask = None
+        first = x[:1]
         zeros = getattr(self, "_zeros", None)
-        if zeros is None or zeros.shape != x[:1].shape or zeros.strides != x[:1].strides or zeros.dtype != x.dtype:
-            zeros = self._zeros = np.zeros_like(x[:1])
+        if zeros is None or zeros.shape != first.shape or zeros.strides != first.strides or zeros.dtype != x.dtype:
+            zeros = self._zeros = np.zeros_like(first)
         self.out = np.maximum(x, zeros)
         return self.out
 

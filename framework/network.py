@@ -393,8 +393,7 @@ class Sequential:
 
     def correct(self, scores, t):
         """Correct predictions among scores (N, C) for targets t, or None when the loss has no accuracy."""
-        correct = getattr(self.loss_layer, "correct", None)
-        return int(np.count_nonzero(scores.argmax(axis=1) == t)) if correct is None else correct(scores, t)
+        return getattr(self.loss_layer, "correct", SoftmaxCrossEntropy.correct)(scores, t)
 
     def evaluate(self, x, t, batch_size=2048):
         """(mean loss, accuracy) on (x, t) in inference mode, `batch_size` samples at a time; the

@@ -118,10 +118,8 @@ class Optimizer:
         """(groups, the state dicts, their FlatParameters or None): what _packed_groups keeps."""
         state_flat, parts = None, ()
         if stores:
-            for store in stores:
-                for key, view in flat_params.views.items():
-                    if key not in store:
-                        store[key] = np.zeros_like(view)
+            for key, view in flat_params.views.items():
+                self._key_states(key, view)  # made as zeros where missing
             state_flat = FlatParameters({(name, key): (store, key) for name, store in zip(self.state_names, stores)
                                          for key in flat_params.views})
             size = flat_params.buffer.size

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from .history import History
+from .layers import SoftmaxCrossEntropy
 from .preprocessing import stratified_split
 from .validation import as_labels, check_bool, check_number, check_sample_weight, check_seed, is_sparse
 
@@ -73,8 +74,7 @@ class Trainer:
         self.training_state = {"rng_start": self.rng.bit_generator.state, "rng": None} \
             if training_state is None else training_state
         # The model's count of right answers (None for a regression), looked up once.
-        self._correct = getattr(model, "correct", None) or \
-            (lambda scores, t: int(np.count_nonzero(scores.argmax(axis=1) == t)))
+        self._correct = getattr(model, "correct", SoftmaxCrossEntropy.correct)
         # Batches are gathered into one preallocated buffer instead of a new array per batch.
         # (A sparse x is gathered as sparse rows instead: the first Affine multiplies them as they are.)
         self._x_batch = None if is_sparse(self.x) else \
