@@ -27,6 +27,33 @@ def _same_start(ours, theirs, X, y):
     ours.coefs_, ours.intercepts_ = theirs.coefs_, theirs.intercepts_
 
 
+#: L-BFGS iterations whose path is determined by the arithmetic. Both sides compute the same objective
+#: and gradient with sums in different orders: each differs by a few ulps of its terms, at most about
+#: n_terms * eps relative. While the line searches take the same branches, k iterations carry that
+#: error forward about k times. Later, a tiny difference can tip a line search one way or the other,
+#: and from there the paths part (measured: 50-200 iterations on these problems, on some BLAS kernels
+#: 20), so a comparison after a full run promises nothing.
+DETERMINED_ITERATIONS = (1, 2, 5, 10)
+
+
+def _lbfgs_paths_agree(ours, theirs, X, y, settings, n_terms):
+    """Our lbfgs and scikit-learn's from the same start: the loss after each of the first iterations
+    within DETERMINED_ITERATIONS' bound, with the same n_iter_."""
+    eps = np.finfo(np.float64).eps
+    for k in DETERMINED_ITERATIONS:
+        a, b = theirs(**settings), ours(**settings)
+        _same_start(b, a, X, y)
+        a.set_params(max_iter=k)
+        b.set_params(max_iter=k)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            a.fit(X, y)
+            b.fit(X, y)
+        assert b.n_iter_ == a.n_iter_ == k
+        assert abs(a.loss_ - b.loss_) <= k * n_terms * eps * abs(a.loss_), (k, a.loss_, b.loss_)
+    return b
+
+
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
 def test_lbfgs_from_the_same_start_reaches_scikit_learns_loss(kind, iris):
     if kind == "classifier":
@@ -37,14 +64,7 @@ def test_lbfgs_from_the_same_start_reaches_scikit_learns_loss(kind, iris):
         y = y / y.std()
         ours, theirs = framework.MLPRegressor, sk.MLPRegressor
     settings = dict(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=1, warm_start=True, random_state=0)
-    a, b = theirs(**settings), ours(**settings)
-    _same_start(b, a, X, y)
-    a.set_params(max_iter=300)
-    b.set_params(max_iter=300)
-    a.fit(X, y)
-    b.fit(X, y)
-    assert abs(a.loss_ - b.loss_) < 1e-6 and a.n_iter_ == b.n_iter_
-    np.testing.assert_allclose(b.predict(X), a.predict(X), atol=1e-4)  # a flat minimum: the loss agrees closer
+    b = _lbfgs_paths_agree(ours, theirs, X, y, settings, n_terms=y.size * (3 if kind == "classifier" else 1))
     assert not hasattr(b, "partial_fit") and not hasattr(b, "loss_curve_")
 
 
@@ -234,14 +254,8 @@ def test_poisson_regression_matches_scikit_learn_from_the_same_start():
     y = rng.poisson(np.exp(X @ [1.0, -1.0, 0.5, 0.2])).astype(float)
     settings = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=1, warm_start=True, random_state=0,
                     loss="poisson")
-    a, b = sk.MLPRegressor(**settings), framework.MLPRegressor(**settings)
-    _same_start(b, a, X, y)
-    a.set_params(max_iter=200)
-    b.set_params(max_iter=200)
-    a.fit(X, y)
-    b.fit(X, y)
-    assert abs(a.loss_ - b.loss_) < 1e-6 and b.out_activation_ == a.out_activation_ == "exp"
-    np.testing.assert_allclose(b.predict(X), a.predict(X), atol=1e-3)
+    b = _lbfgs_paths_agree(framework.MLPRegressor, sk.MLPRegressor, X, y, settings, n_terms=y.size)
+    assert b.out_activation_ == "exp" and sk.MLPRegressor(**settings).fit(X, y).out_activation_ == "exp"
     with pytest.raises(ValueError, match=r"y must be >= 0 for loss='poisson' \(counts or rates\), got -"):
         framework.MLPRegressor(loss="poisson").fit(X, -y - 1)
 
