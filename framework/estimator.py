@@ -326,8 +326,8 @@ class _MLPEstimator(BaseEstimator):
     def _fit_lbfgs(self, X, t, sample_weight):
         """scipy's L-BFGS-B over every weight and bias as one vector, on the full-batch loss (scikit-learn's
         lbfgs solver): max_iter iterations, max_fun loss evaluations, gtol=tol."""
+        import scipy
         import scipy.optimize
-        from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
         from sklearn.utils.optimize import _check_optimize_result
 
         model, x = self.model_, self._network_input(X)
@@ -350,8 +350,9 @@ class _MLPEstimator(BaseEstimator):
         start = np.concatenate([model.params[key].ravel() for key in keys]).astype(np.float64)
         # scipy's own iteration lines when verbose, as scikit-learn asks for them (scipy 1.15 and later
         # print none: scikit-learn then passes nothing, and so do we)
-        options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol,
-                   **_get_additional_lbfgs_options_dict("iprint", 1 if self.verbose else -1)}
+        options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
+        if tuple(int(part) for part in scipy.__version__.split(".")[:2]) < (1, 15):
+            options["iprint"] = 1 if self.verbose else -1
         result = scipy.optimize.minimize(loss_and_gradient, start, method="L-BFGS-B", jac=True, options=options)
         # The ConvergenceWarning and n_iter_ as scikit-learn gives them.
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)

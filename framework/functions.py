@@ -14,7 +14,8 @@ def sigmoid(x):
     x: a number or an array of any shape; +-inf give 1 and 0, NaN is refused.
     """
     x = as_array(x, "x", finite=False)
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    half, one = x.dtype.type(0.5), x.dtype.type(1)  # x's dtype: a float32 scalar stays float32 on NumPy 1.x too
+    return half * (one + np.tanh(half * x))
 
 
 def relu(x):
