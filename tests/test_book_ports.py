@@ -83,6 +83,7 @@ def test_ch06_optimizer_compare_naive():
     assert distance["AdaGrad"] == min(distance.values()) < 0.2  # AdaGrad goes straight to the minimum
 
 
+@pytest.mark.slow
 def test_ch06_optimizer_compare_mnist(digits):
     (x_train, t_train), _ = digits
     final = {}
@@ -99,6 +100,7 @@ def test_ch06_optimizer_compare_mnist(digits):
     assert all(final[name] < final["SGD"] / 5 for name in ("Momentum", "AdaGrad", "Adam"))
 
 
+@pytest.mark.slow
 def test_ch06_weight_init_compare(digits):
     (x_train, t_train), _ = digits
     final = {}
@@ -161,6 +163,7 @@ def train_overfit(digits, network, epochs=201):
             network.loss(x_train, t_train), network.loss(x_test, t_test))
 
 
+@pytest.mark.slow
 def test_ch06_overfit_weight_decay(digits):
     sizes = dict(input_size=64, hidden_size_list=[100] * 6, output_size=10, seed=0)
     train_acc, test_acc, train_loss, test_loss = train_overfit(digits, MultiLayerNet(**sizes))
@@ -169,6 +172,7 @@ def test_ch06_overfit_weight_decay(digits):
     assert decayed[0] < 1.0 and decayed[0] - decayed[1] < train_acc - test_acc  # ... decay narrows the gap
 
 
+@pytest.mark.slow
 def test_ch06_overfit_dropout(digits):
     (x_train, t_train), (x_test, t_test) = digits
     results = {}
@@ -188,6 +192,7 @@ def test_ch06_overfit_dropout(digits):
     assert results[True][2] < 1.3 * results[True][1]
 
 
+@pytest.mark.slow
 def test_ch06_hyperparameter_optimization(digits):
     (x_train, t_train), _ = digits
     x_train, t_train = shuffle_dataset(x_train[:500], t_train[:500], seed=0)

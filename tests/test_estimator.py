@@ -44,6 +44,7 @@ def test_scikit_learn_estimator_checks_pass():
     assert len(results) > 50
 
 
+@pytest.mark.slow
 def test_pipeline_cross_val_score_on_digits_reaches_097():
     X, y = load_digits(return_X_y=True)
     with warnings.catch_warnings():

@@ -20,6 +20,7 @@ def run(optimizer_class, dtype, fused_min_size, monkeypatch, steps=3):
 @pytest.mark.parametrize("optimizer_class", [Adam, AdamW])
 def test_compiled_and_numpy_adam_agree_bit_for_bit(optimizer_class, dtype, monkeypatch):
     pytest.importorskip("numba")
+    assert fused._adam_kernel() is not None, "numba is installed but the Adam kernel was not compiled"
     compiled, compiled_opt = run(optimizer_class, dtype, 1, monkeypatch)
     plain, plain_opt = run(optimizer_class, dtype, 10 ** 12, monkeypatch)
     for key in compiled:
