@@ -35,7 +35,7 @@ from .callbacks import Callback
 from .datasets import load_mnist  # noqa: F401  (the book's dataset.mnist.load_mnist, same arguments)
 from .functions import numerical_gradient, relu, sigmoid, softmax, sum_squared_error  # noqa: F401
 from .naive_layers import AddLayer, MulLayer  # noqa: F401
-from .validation import as_array, check_number, check_seed
+from .checks import as_array, check_number, check_seed
 
 # -- functions (common/functions.py) ----------------------------------------------------------
 

@@ -9,8 +9,8 @@ A callback sets `self.stop_training = True` to end training after the current ep
 import numpy as np
 
 from .fileio import check_writable
-from .io import save
-from .validation import check_number
+from .checkpoint import save
+from .checks import check_number
 
 
 class Callback:

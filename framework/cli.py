@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from . import callbacks, datasets, io, schedules
+from . import callbacks, checkpoint as checkpoints, datasets, schedules
 from .fileio import atomic_write_text
 from .gradcheck import gradient_check
 from .network import ACTIVATIONS, MLP, conv_net
@@ -15,7 +15,7 @@ from .fileio import check_writable
 from .plot import image_format, plot_history
 from .terminal import terminal_curve
 from .training import evaluate, fit
-from .validation import check_number
+from .checks import check_number
 
 DATASETS = ("digits", "iris", "wine", "breast_cancer", "moons", "circles", "spiral", "mnist", "fashion")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
@@ -212,7 +212,7 @@ def train(args):
     check_outputs(args)
     checkpoint = None
     if args.resume:
-        checkpoint = io.load_checkpoint(args.resume)
+        checkpoint = checkpoints.load_checkpoint(args.resume)
         settings = run_settings(checkpoint, args.resume)
         if checkpoint.optimizer is None or checkpoint.history is None:
             raise ValueError(f"{args.resume} holds no optimizer state or history to resume from")
@@ -274,7 +274,7 @@ def evaluate_command(args):
     from sklearn.metrics import classification_report, confusion_matrix
 
 
-    checkpoint = io.load_checkpoint(args.model)
+    checkpoint = checkpoints.load_checkpoint(args.model)
     if checkpoint.best_weights is not None:  # early stopping: judge the weights it chose
         checkpoint.model.set_weights(checkpoint.best_weights)
     settings = run_settings(checkpoint, args.model)
@@ -319,7 +319,7 @@ def read_rows(path):
 def predict_command(args):
     if args.output:
         check_writable(args.output, "--output")
-    model = io.load(args.model)
+    model = checkpoints.load(args.model)
     x = read_rows(args.input)
     if x.ndim == 1:
         x = x.reshape(1, -1)

@@ -12,7 +12,7 @@ import numpy as np
 from .fileio import atomic_path
 from .functions import one_hot as to_one_hot
 from .preprocessing import standardize, stratified_split  # noqa: F401  (part of this module's API too)
-from .validation import check_choice, check_dtype, check_number, check_seed
+from .checks import check_choice, check_dtype, check_number, check_seed
 
 
 def data_home():

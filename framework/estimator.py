@@ -27,7 +27,7 @@ from .functions import log_softmax, sigmoid, softmax
 from .network import LOSSES, MLP, conv_net
 from .optimizers import OPTIMIZERS
 from .training import Trainer, split_validation
-from .validation import check_choice, check_dtype, check_number
+from .checks import check_choice, check_dtype, check_number
 
 #: scikit-learn's activation names and ours ("logistic" is our "sigmoid").
 ACTIVATIONS = {"relu": "relu", "logistic": "sigmoid", "tanh": "tanh", "identity": "identity"}

@@ -5,7 +5,7 @@ one-hot rows (N, C). Every function keeps the float dtype it is given.
 """
 import numpy as np
 
-from .validation import as_array, as_labels, check_dtype, check_number
+from .checks import as_array, as_labels, check_dtype, check_number
 
 
 def sigmoid(x):

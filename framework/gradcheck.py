@@ -19,7 +19,7 @@ import inspect
 
 import numpy as np
 
-from .validation import as_labels, check_number, check_seed
+from .checks import as_labels, check_number, check_seed
 
 
 class GradientReport:

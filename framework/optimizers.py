@@ -9,18 +9,17 @@ exceeds it, the gradients are scaled by clip_norm / (norm + 1e-6) before the ste
 (torch.nn.utils.clip_grad_norm_).
 
 Each rule is written once, in `_step(param, grad, scratch, *state)`, with numpy's in-place
-operations (`out=`) and one scratch array, so a step allocates nothing. It runs once per key, or
-once over one buffer when the network keeps its parameters packed (see framework.flat).
+operations (`out=`) and a work array `scratch`, so a step allocates nothing. Which arrays it runs
+over is the engine's business (framework.engine.step_groups): once per key, or once over one
+buffer when the network keeps its parameters packed; the numbers are the same.
 """
 import inspect
 import math
-import operator
 
 import numpy as np
 
-from . import fused
-from .flat import FlatParameters, parameter_groups
-from .validation import check_number
+from . import engine
+from .checks import check_number
 
 
 class Optimizer:
@@ -41,9 +40,7 @@ class Optimizer:
         self.t = 0  # number of update() calls so far
         for name in self.state_names:
             setattr(self, name, {})
-        self._packed = None  # for packed networks: see _packed_groups
         self._number_arrays = {}  # key -> a 0-d array standing for a parameter given as a Python number
-        self._scratch = {}  # (shape, dtype) -> a work array reused by every step
 
     @property
     def learning_rate(self):
@@ -66,13 +63,10 @@ class Optimizer:
             for key in numbers:
                 params[key] = float(arrays[key])
             return
-        groups = self._packed_groups(params, grads)
-        if groups is None:
-            groups = [(param, grad, self._scratch_like(param), *self._key_states(key, param))
-                      for key, param, grad in parameter_groups(params, grads)]
+        steps = engine.step_groups(self, params, grads)
         self.t += 1
-        scale = 1.0 if self.clip_norm is None else self._clip_scale([group[1] for group in groups])
-        for param, grad, scratch, *state in groups:
+        scale = 1.0 if self.clip_norm is None else self._clip_scale([step.grad for step in steps])
+        for param, grad, scratch, state in steps:
             if scale != 1.0:
                 grad = grad * param.dtype.type(scale)
             self._step(param, grad, scratch, *state)
@@ -82,7 +76,7 @@ class Optimizer:
         norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
         return self.clip_norm / (norm + 1e-6) if norm > self.clip_norm else 1.0
 
-    def _key_states(self, key, param):
+    def state_for(self, key, param):
         """The state arrays of `key`, one per state name, made as zeros like the parameter at first."""
         states = []
         for name in self.state_names:
@@ -92,56 +86,12 @@ class Optimizer:
             states.append(store[key])
         return states
 
-    def _packed_groups(self, params, grads):
-        """[(param buffer, grad buffer, scratch, *state buffers)] when params and grads are packed alike
-        (framework.flat), else None: one step over whole buffers.
-
-        The state is one more FlatParameters, laid out like the parameters' buffer once per state
-        name, whose views are the entries of the state dicts. All of it is made once and kept; each
-        step checks that the parameters, gradients and state still hold their views.
-        """
-        flat_params = getattr(params, "flat", None)
-        if type(flat_params) is not FlatParameters:
-            return None
-        flat_grads = getattr(grads, "flat", None)
-        if type(flat_grads) is not FlatParameters or (flat_params.signature is not flat_grads.signature
-                                                      and flat_params.signature != flat_grads.signature):
-            return None
-        stores = tuple(getattr(self, name) for name in self.state_names)
-        packed = getattr(self, "_packed", None)  # (groups, the state dicts, their FlatParameters)
-        if packed is None or packed[0][0][0] is not flat_params.buffer or packed[0][0][1] is not flat_grads.buffer \
-                or not all(map(operator.is_, packed[1], stores)) or (stores and not packed[2].is_intact()):
-            packed = self._packed = self._pack_state(flat_params, flat_grads, stores)
-        return packed[0]
-
-    def _pack_state(self, flat_params, flat_grads, stores):
-        """(groups, the state dicts, their FlatParameters or None): what _packed_groups keeps."""
-        state_flat, parts = None, ()
-        if stores:
-            for key, view in flat_params.views.items():
-                self._key_states(key, view)  # made as zeros where missing
-            state_flat = FlatParameters({(name, key): (store, key) for name, store in zip(self.state_names, stores)
-                                         for key in flat_params.views})
-            size = flat_params.buffer.size
-            parts = tuple(state_flat.buffer[i * size:(i + 1) * size] for i in range(len(stores)))
-        scratch = np.empty_like(flat_params.buffer)
-        return [(flat_params.buffer, flat_grads.buffer, scratch, *parts)], stores, state_flat
-
     def set_state(self, name, arrays):
         """Replace the per-key state `name` (used when loading a checkpoint)."""
         setattr(self, name, dict(arrays))
 
-    def _scratch_like(self, like):
-        """A work array shaped like `like`, reused across steps (saves an allocation per step)."""
-        key = (like.shape, like.dtype)
-        if key not in self._scratch:
-            self._scratch[key] = np.empty_like(like)
-        return self._scratch[key]
-
     def __getstate__(self):
-        # Work space and the packed state buffer are not pickled: the state dicts hold the numbers,
-        # and the first step after unpickling lays them over a new buffer.
-        return {**self.__dict__, "_scratch": {}, "_packed": None}
+        return engine.forget(self)  # work arrays are remade after unpickling; the state dicts hold the numbers
 
     def _step(self, param, grad, scratch, *state):
         """One step on `param` in place; `scratch` is a work array shaped like it."""
@@ -278,7 +228,7 @@ class Adam(Optimizer):
         # sqrt(v / c2) + eps = (sqrt(v) + eps * sqrt(c2)) / sqrt(c2): the corrections become two scalars.
         c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
         eps, step = self.eps * math.sqrt(c2), self.lr * math.sqrt(c2) / c1
-        if fused.adam(param, grad, m, v, self.beta1, self.beta2, eps, step):
+        if engine.fused_adam(param, grad, m, v, self.beta1, self.beta2, eps, step):
             return  # the same arithmetic in one compiled pass (numba installed, large arrays)
         m *= self.beta1
         m += np.multiply(grad, 1 - self.beta1, out=scratch)

@@ -1,7 +1,7 @@
 """Preparing data for training: a stratified train/test split and per-feature standardization."""
 import numpy as np
 
-from .validation import as_array, check_number, check_seed, one_hot_to_labels
+from .checks import as_array, check_number, check_seed, one_hot_to_labels
 
 
 def stratified_split(t, test_size, seed=None, name="test_size"):

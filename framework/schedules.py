@@ -6,7 +6,7 @@ Reduce-on-plateau depends on the measured loss instead: see `callbacks.ReduceLRO
 """
 import math
 
-from .validation import check_number
+from .checks import check_number
 
 
 class Schedule:

@@ -1,7 +1,7 @@
 """Curves drawn as plain text for the terminal: no dependency, so every run can show its loss."""
 import math
 
-from .validation import check_number
+from .checks import check_number
 
 MARKS = "•○×+"
 

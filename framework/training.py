@@ -13,7 +13,7 @@ import numpy as np
 from .history import History
 from .layers import SoftmaxCrossEntropy
 from .preprocessing import stratified_split
-from .validation import as_labels, check_bool, check_number, check_sample_weight, check_seed, is_sparse
+from .checks import as_labels, check_bool, check_number, check_sample_weight, check_seed, is_sparse
 
 
 #: A batch loss over this many times the run's first batch loss (or over this many units, if the
@@ -194,7 +194,7 @@ class Trainer:
         its history and the generator's state after its last epoch."""
         if checkpoint.model is not self.model or checkpoint.optimizer is not self.optimizer:
             raise ValueError("resume_from must be a checkpoint path, or a Checkpoint holding the model and "
-                             "optimizer being trained (load it with framework.io.load_checkpoint and pass its "
+                             "optimizer being trained (load it with framework.checkpoint.load_checkpoint and pass its "
                              ".model and .optimizer)")
         if not checkpoint.training_state or checkpoint.history is None:
             raise ValueError("the checkpoint holds no training state to resume from; "
@@ -245,7 +245,7 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     sample_weight: (N,) non-negative weights of the training samples (each batch loss is the
     weighted mean); the validation split, if any, is weighted equally.
     resume_from: a checkpoint written by `callbacks.ModelCheckpoint` (its path, or the Checkpoint
-    that `io.load_checkpoint` returned, whose model and optimizer are then the ones passed here);
+    that `checkpoint.load_checkpoint` returned, whose model and optimizer are then the ones passed here);
     model, optimizer, history and random states are restored from it and training continues after
     its last epoch, ending bit-identical to a run that never stopped (same data, seed and callbacks).
     A NaN or infinite loss, or one over EXPLOSION_FACTOR (1000) times the first batch loss, raises
@@ -274,7 +274,7 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     if resume_from is not None:
         checkpoint = resume_from
         if not hasattr(resume_from, "training_state"):  # a path: read it into this model and optimizer
-            from .io import restore
+            from .checkpoint import restore
             checkpoint = restore(model, resume_from, optimizer)
     rng = np.random.default_rng(seed)
     if checkpoint is not None and checkpoint.training_state:

@@ -1,8 +1,8 @@
-"""framework.validation: the shared input checks name the argument, what was expected and what came."""
+"""framework.checks: the shared input checks name the argument, what was expected and what came."""
 import numpy as np
 import pytest
 
-from framework.validation import (as_array, as_labels, check_bool, check_choice, check_dtype, check_number,
+from framework.checks import (as_array, as_labels, check_bool, check_choice, check_dtype, check_number,
                                   check_sample_weight, one_hot_to_labels)
 
 

@@ -1,0 +1,257 @@
+"""The engine room: everything that makes training fast and that a reader of the book can skip.
+
+The book-side modules (layers, losses, conv, network, optimizers) compute each thing one way, as
+the book writes it. The engine adds, without changing a single number:
+- `pack(arrays)`: a network's parameters (or gradients) moved into one contiguous buffer, each
+  layer keeping a view of its part (`FlatParameters`), so an optimizer step is a dozen numpy calls
+  over one buffer instead of a dozen per array; `packed(arrays)` gives that buffer back while the
+  layers still hold its views, and None once someone replaced an array by hand.
+- `step_groups(optimizer, params, grads)`: what an optimizer's rule runs over, as `Step`s (the
+  parameter, its gradient, a reused scratch array and the state arrays), one over whole buffers
+  for a packed network (made once and kept, checked every step), one per key otherwise.
+- `fused_adam`: Adam as one compiled pass (numba, the `fast` extra) for large buffers.
+- `ones` and `row_starts`: small read-only arrays that every batch of one size needs.
+What each buys is measured in benchmarks/results/ (ab.md, compare.md).
+"""
+import math
+import operator
+import os
+from typing import NamedTuple
+
+import numpy as np
+
+# -- constant caches ---------------------------------------------------------------------------------
+_CONSTANTS = {}
+_MAX_CONSTANTS = 64  # a run uses two or three batch sizes; a sweep over sizes must not pile up arrays
+
+
+def _constant(key, make):
+    array = _CONSTANTS.get(key)
+    if array is None:
+        if len(_CONSTANTS) >= _MAX_CONSTANTS:
+            _CONSTANTS.clear()
+        array = _CONSTANTS[key] = make()
+        array.setflags(write=False)
+    return array
+
+
+def ones(n, dtype):
+    """A cached, read-only vector of n ones: `ones(N) @ dout` sums rows with BLAS."""
+    return _constant(("ones", n, np.dtype(dtype)), lambda: np.ones(n, dtype=dtype))
+
+
+def row_starts(n, num_classes):
+    """Cached [0, C, 2C, ...]: where each row of a C-contiguous (n, C) array starts in its flat view,
+    so that a.ravel()[row_starts + t] is a[arange(n), t] without building the index pair."""
+    return _constant(("row_starts", n, num_classes), lambda: np.arange(n) * num_classes)
+
+
+# -- one buffer behind many arrays -------------------------------------------------------------------
+class FlatParameters:
+    """A buffer (1-D, one dtype) and, for each key, the owner dict whose entry is a view of it.
+
+    places: {key: (owner_dict, name)} in the buffer's order; every array must have one dtype.
+    Pickling keeps the sharing: the views pickle as arrays and are laid over a new buffer again.
+    """
+
+    def __init__(self, places):
+        self.places = dict(places)
+        arrays = [owner[name] for owner, name in self.places.values()]
+        if not arrays:
+            raise ValueError("FlatParameters needs at least one array")
+        dtypes = {a.dtype for a in arrays}
+        if len(dtypes) != 1:
+            raise ValueError(f"FlatParameters needs arrays of one dtype, got {sorted(map(str, dtypes))}")
+        self.buffer = np.empty(sum(a.size for a in arrays), dtype=arrays[0].dtype)
+        self.views, offset = {}, 0
+        for (key, (owner, name)), array in zip(self.places.items(), arrays):
+            view = self.views[key] = self.buffer[offset:offset + array.size].reshape(array.shape)
+            offset += array.size
+            view[...] = array
+            owner[name] = view
+        self.signature = tuple((key, view.shape) for key, view in self.views.items())  # keys and shapes, in order
+        self._owners = tuple(owner for owner, _ in self.places.values())
+        self.names = tuple(name for _, name in self.places.values())
+        self.view_list = tuple(self.views.values())
+
+    def is_intact(self):
+        """True while every owner dict still holds its view (nobody swapped an array in by hand)."""
+        return all(map(operator.is_, map(dict.get, self._owners, self.names), self.view_list))
+
+    def __getstate__(self):
+        return {"places": self.places}
+
+    def __setstate__(self, state):
+        self.__init__(state["places"])
+
+    def __repr__(self):
+        return f"FlatParameters({len(self.views)} arrays, {self.buffer.size:,} {self.buffer.dtype} numbers)"
+
+
+def pack(arrays):
+    """Move every array of a network's NamedArrays (`params` or `grads`) into one buffer; each layer
+    keeps a view of its part. Arrays of mixed dtypes, or held by custom mappings, are left as they are."""
+    locations = arrays.locations()
+    if not locations or len({owner[name].dtype for owner, name in locations.values()}) != 1 \
+            or not all(type(owner) is dict for owner, _ in locations.values()):
+        return
+    layers = list(arrays.network.layers)
+    owner_layer = {id(getattr(layer, arrays.attribute, None)): layer for layer in layers}
+    holders = tuple(owner_layer[id(owner)] for owner, _ in locations.values())
+    # What `packed` checks on every step: the same layers, and each layer's dict still holding its view.
+    arrays.packing = (FlatParameters(locations), layers, holders, operator.attrgetter(arrays.attribute))
+
+
+def packed(arrays):
+    """The FlatParameters behind every array of `arrays`, or None: never packed, or a layer, a
+    layer's dict or an array was replaced since (one comparison of the layer list, one pass in C)."""
+    packing = getattr(arrays, "packing", None)
+    if packing is None:
+        return None
+    flat, layers, holders, dict_of = packing
+    if arrays.network.layers != layers:
+        return None
+    if not all(map(operator.is_, map(dict.get, map(dict_of, holders), flat.names), flat.view_list)):
+        return None
+    return flat
+
+
+# -- what an optimizer step runs over ----------------------------------------------------------------
+class Step(NamedTuple):
+    """One call of an optimizer's rule: `param` updated in place from `grad`, with `scratch` (a work
+    array shaped like param, reused by every step) and the optimizer's `state` arrays for it."""
+    param: np.ndarray
+    grad: np.ndarray
+    scratch: np.ndarray
+    state: tuple
+
+
+class _PackedPlan(NamedTuple):
+    """A packed network's one Step, kept between steps with what shows it is still valid."""
+    steps: list
+    param_buffer: np.ndarray
+    grad_buffer: np.ndarray
+    stores: tuple  # the optimizer's state dicts the step's state arrays are views into
+    state_flat: object  # their FlatParameters, or None for a rule without state
+
+
+def step_groups(optimizer, params, grads):
+    """The Steps one `optimizer.update(params, grads)` runs: one over whole buffers when params and
+    grads are packed alike, else one per key (checked: float arrays, grads of the same shapes)."""
+    steps = _packed_steps(optimizer, params, grads)
+    if steps is not None:
+        return steps
+    return [Step(param, grad, _scratch(optimizer, param), tuple(optimizer.state_for(key, param)))
+            for key, param, grad in parameter_groups(params, grads)]
+
+
+def _packed_steps(optimizer, params, grads):
+    flat_params = packed(params) if hasattr(params, "locations") else None
+    flat_grads = packed(grads) if flat_params is not None and hasattr(grads, "locations") else None
+    if flat_grads is None or flat_params.signature != flat_grads.signature:
+        return None
+    stores = tuple(getattr(optimizer, name) for name in optimizer.state_names)
+    plan = getattr(optimizer, "_plan", None)
+    if plan is None or plan.param_buffer is not flat_params.buffer or plan.grad_buffer is not flat_grads.buffer \
+            or not all(map(operator.is_, plan.stores, stores)) or (stores and not plan.state_flat.is_intact()):
+        plan = optimizer._plan = _plan(optimizer, flat_params, flat_grads, stores)
+    return plan.steps
+
+
+def _plan(optimizer, flat_params, flat_grads, stores):
+    """The state laid out like the parameters' buffer, once per state name, as one more
+    FlatParameters whose views are the entries of the optimizer's state dicts."""
+    state_flat, parts = None, ()
+    if stores:
+        for key, view in flat_params.views.items():
+            optimizer.state_for(key, view)  # made as zeros where missing
+        state_flat = FlatParameters({(name, key): (store, key) for name, store in zip(optimizer.state_names, stores)
+                                     for key in flat_params.views})
+        size = flat_params.buffer.size
+        parts = tuple(state_flat.buffer[i * size:(i + 1) * size] for i in range(len(stores)))
+    step = Step(flat_params.buffer, flat_grads.buffer, np.empty_like(flat_params.buffer), parts)
+    return _PackedPlan([step], flat_params.buffer, flat_grads.buffer, stores, state_flat)
+
+
+def _scratch(optimizer, like):
+    """A work array shaped like `like`, kept on the optimizer and reused by every step."""
+    store = optimizer.__dict__.setdefault("_scratch", {})
+    key = (like.shape, like.dtype)
+    if key not in store:
+        store[key] = np.empty_like(like)
+    return store[key]
+
+
+def forget(optimizer):
+    """Drop the optimizer's work arrays and kept plan (they are remade on the next step): for pickling."""
+    return {**optimizer.__dict__, "_scratch": {}, "_plan": None}
+
+
+def parameter_groups(params, grads):
+    """[(key, param, grad)] for a per-key update, checked: float arrays, and grads of the same shapes."""
+    if not hasattr(params, "items") or not hasattr(grads, "get"):
+        raise TypeError(f"params and grads must be dicts of arrays with the same keys, got "
+                        f"{type(params).__name__} and {type(grads).__name__}")
+    groups = []
+    for key, param in params.items():
+        if not isinstance(param, np.ndarray) or param.dtype.kind != "f":
+            what = f"dtype {param.dtype}" if isinstance(param, np.ndarray) else type(param).__name__
+            raise TypeError(f"params[{key!r}] must be a float numpy array (updated in place) or a Python "
+                            f"number, got {what}")
+        grad = grads.get(key)
+        if grad is None or np.shape(grad) != np.shape(param):
+            raise ValueError(f"grads[{key!r}] must have shape {np.shape(param)}, "
+                             f"got {'nothing' if grad is None else np.shape(grad)}")
+        grad = np.asarray(grad)
+        if grad.dtype.kind not in "biuf":
+            raise TypeError(f"grads[{key!r}] must hold numbers, got dtype {grad.dtype}")
+        groups.append((key, param, grad))
+    return groups
+
+
+# -- Adam as one compiled pass -----------------------------------------------------------------------
+#: Parameter buffers with at least this many numbers take the compiled path (numba installed).
+FUSED_MIN_SIZE = 2 ** 15
+_KERNELS = []  # [adam kernel] once compiled, [None] when numba is missing or FRAMEWORK_NO_NUMBA is set
+
+
+def _adam_kernel():
+    if not _KERNELS:
+        kernel = None
+        if not os.environ.get("FRAMEWORK_NO_NUMBA"):
+            try:
+                import numba
+            except ImportError:
+                numba = None
+            if numba is not None:
+                kernel = _compile_adam(numba)
+        _KERNELS.append(kernel)
+    return _KERNELS[0]
+
+
+def _compile_adam(numba):
+    # The NumPy rule's operations on the same dtype in the same order, without fast-math: the same
+    # numbers bit for bit. error_model="numpy" drops per-element zero-division checks.
+    @numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+    def adam(param, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, eps, step):
+        for i in range(param.size):
+            m_i = m[i] * beta1 + grad[i] * one_minus_beta1
+            v_i = v[i] * beta2 + (grad[i] * grad[i]) * one_minus_beta2
+            m[i] = m_i
+            v[i] = v_i
+            param[i] -= m_i / (math.sqrt(v_i) + eps) * step
+    return adam
+
+
+def fused_adam(param, grad, m, v, beta1, beta2, eps, step):
+    """One Adam step in one compiled pass (m, v, param updated in place), or False when the arrays are
+    small or numba is not available. eps and step already carry the bias corrections (optimizers.Adam)."""
+    if param.size < FUSED_MIN_SIZE or not all(a.flags.c_contiguous for a in (param, grad, m, v)):
+        return False
+    kernel = _adam_kernel()
+    if kernel is None:
+        return False
+    scalar = param.dtype.type  # float32 arrays get float32 scalars, as NumPy treats Python floats
+    kernel(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), scalar(beta1), scalar(1 - beta1),
+           scalar(beta2), scalar(1 - beta2), scalar(eps), scalar(step))
+    return True
