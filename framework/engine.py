@@ -37,13 +37,16 @@ def _constant(key, make):
 
 def ones(n, dtype):
     """A cached, read-only vector of n ones: `ones(N) @ dout` sums rows with BLAS."""
-    return _constant(("ones", n, np.dtype(dtype)), lambda: np.ones(n, dtype=dtype))
+    array = _CONSTANTS.get(("ones", n, dtype))
+    return array if array is not None else _constant(("ones", n, dtype), lambda: np.ones(n, dtype=dtype))
 
 
 def row_starts(n, num_classes):
     """Cached [0, C, 2C, ...]: where each row of a C-contiguous (n, C) array starts in its flat view,
     so that a.ravel()[row_starts + t] is a[arange(n), t] without building the index pair."""
-    return _constant(("row_starts", n, num_classes), lambda: np.arange(n) * num_classes)
+    array = _CONSTANTS.get(("row_starts", n, num_classes))
+    return array if array is not None else \
+        _constant(("row_starts", n, num_classes), lambda: np.arange(n) * num_classes)
 
 
 # -- one buffer behind many arrays -------------------------------------------------------------------

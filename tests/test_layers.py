@@ -55,13 +55,22 @@ def test_activation_gradients(make, rng):
 
 
 def test_relu_feature_maps_match_rows(rng):
-    """ReLU takes two ways (rows: mask in forward; feature maps: max, mask in backward): same numbers."""
+    """ReLU on feature maps and on the same numbers as rows: same values and gradients."""
     x = away_from_zero(rng.normal(size=(3, 2, 4, 5)))
     dout = rng.normal(size=x.shape)
     maps, rows = ReLU(), ReLU()
     np.testing.assert_array_equal(maps.forward(x), rows.forward(x.reshape(3, -1)).reshape(x.shape))
     np.testing.assert_array_equal(maps.backward(dout), rows.backward(dout.reshape(3, -1)).reshape(x.shape))
     check_layer(ReLU(), x, rng)
+
+
+@pytest.mark.parametrize("shape", [(1, 4), (1, 2, 1, 2)], ids=["rows", "feature maps"])
+def test_relu_of_negatives_and_minus_infinity_is_plus_zero_and_nan_stays(shape):
+    """The book's out[x <= 0] = 0: +0.0 (sign bit clear) for -1, -0.0 and -inf, in any layout; NaN is not hidden."""
+    out = ReLU().forward(np.array([-1.0, -0.0, -np.inf, 3.0]).reshape(shape)).ravel()
+    np.testing.assert_array_equal(out, [0.0, 0.0, 0.0, 3.0])
+    assert not np.signbit(out[:3]).any()
+    assert np.isnan(ReLU().forward(np.array([np.nan, 1.0]).reshape((1, 2)))).ravel()[0]
 
 
 def test_relu_and_sigmoid_values():
