@@ -86,6 +86,9 @@ def build_parser():
     train.add_argument("--resume", metavar="FILE.npz", help="continue the run saved in this checkpoint")
     train.add_argument("--seed", type=SEED, default=0, help="seed for the split, the weights and the shuffling")
     train.add_argument("--dtype", default="float64", choices=("float32", "float64"))
+    train.add_argument("--threads", type=POSITIVE, default=None,
+                       help="BLAS threads for training (default: 1 for small networks, all cores for large "
+                            "products; also the FRAMEWORK_THREADS environment variable)")
     train.add_argument("--progress", type=int, choices=(0, 1, 2), default=None,
                        help="0 silent, 1 progress bar, 2 one line per epoch (default: 1 on a terminal)")
     train.add_argument("--history", metavar="FILE.csv", help="write the per-epoch history (CSV, or JSON for .json)")
@@ -255,7 +258,7 @@ def train(args):
         run_callbacks.append(callbacks.ModelCheckpoint(args.checkpoint, metadata=metadata))
     history = fit(model, optimizer, x_train, t_train, epochs=args.epochs, batch_size=settings["batch_size"],
                   validation_fraction=settings["validation_fraction"], seed=settings["seed"],
-                  progress=args.progress, callbacks=run_callbacks, resume_from=checkpoint)
+                  progress=args.progress, callbacks=run_callbacks, resume_from=checkpoint, threads=args.threads)
     test_loss, test_accuracy = evaluate(model, x_test, t_test)
     print(terminal_curve({"train": history.loss, "validation": history.val_loss}))
     if args.history:

@@ -11,8 +11,11 @@ the book writes it. The engine adds, without changing a single number:
   for a packed network (made once and kept, checked every step), one per key otherwise.
 - `fused_adam`: Adam as one compiled pass (numba, the `fast` extra) for large buffers.
 - `ones` and `row_starts`: small read-only arrays that every batch of one size needs.
+- `blas_threads(model, batch_size)`: the BLAS threads a training or prediction call runs on, chosen
+  from the size of its products (one thread for small networks), the process's setting given back after.
 What each buys is measured in benchmarks/results/ (ab.md, compare.md).
 """
+import contextlib
 import math
 import operator
 import os
@@ -258,3 +261,69 @@ def fused_adam(param, grad, m, v, beta1, beta2, eps, step):
     kernel(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), scalar(beta1), scalar(1 - beta1),
            scalar(beta2), scalar(1 - beta2), scalar(eps), scalar(step))
     return True
+
+
+# -- BLAS threads chosen for the problem -------------------------------------------------------------
+#: A product smaller than this many multiply-adds runs faster on one BLAS thread: OpenBLAS's worker
+#: threads cost more to wake and wait for than they give, and on a machine doing other work they
+#: fight it (benchmarks/threads.py). Larger products (MNIST-sized batches of wide layers) use the
+#: threads the process has.
+THREADS_MIN_WORK = 4_000_000
+#: Set to a whole number to fix the BLAS threads of every training and prediction call.
+THREADS_VARIABLE = "FRAMEWORK_THREADS"
+_CONTROLLER = []  # [threadpoolctl's ThreadpoolController] once made, [None] without threadpoolctl
+
+
+def largest_product(model, batch_size):
+    """The multiply-adds of the largest single matrix product (one BLAS call) a forward pass of
+    `batch_size` samples makes: an Affine's N*D*M, a Convolution's FN*(C*FH*FW)*(OH*OW) per image.
+    0 when the model's layers or input shape do not say."""
+    shape = getattr(model, "input_shape", None) or (getattr(model, "input_size", None),)
+    if None in shape:
+        return 0
+    largest = 0
+    for layer in getattr(model, "layers", ()):
+        W = getattr(layer, "params", {}).get("W")
+        kind = type(layer).__name__
+        if kind == "Affine" and W is not None:
+            largest, shape = max(largest, batch_size * W.shape[0] * W.shape[1]), (W.shape[1],)
+        elif kind == "Convolution" and len(shape) == 3:
+            filters, channels, filter_h, filter_w = W.shape
+            out = [(size + 2 * layer.pad - f) // layer.stride + 1 for size, f in zip(shape[1:], (filter_h, filter_w))]
+            largest, shape = max(largest, filters * channels * filter_h * filter_w * out[0] * out[1]), (filters, *out)
+        elif kind == "Pooling" and len(shape) == 3:
+            shape = (shape[0], *[(size + 2 * layer.pad - p) // layer.stride + 1
+                                 for size, p in zip(shape[1:], (layer.pool_h, layer.pool_w))])
+        elif kind == "Flatten":
+            shape = (int(np.prod(shape)),)
+    return largest
+
+
+def choose_threads(model, batch_size, threads=None):
+    """The BLAS threads for a run: `threads` if given (a whole number >= 1), else the FRAMEWORK_THREADS
+    environment variable, else 1 when the largest product is under THREADS_MIN_WORK and None (the
+    process's own setting) when it is larger."""
+    if threads is None:
+        threads = os.environ.get(THREADS_VARIABLE) or None
+        if threads is not None:
+            if not threads.isdigit() or int(threads) < 1:
+                raise ValueError(f"{THREADS_VARIABLE} must be a whole number >= 1, got {threads!r}")
+            threads = int(threads)
+    if threads is not None:
+        return threads
+    return 1 if largest_product(model, batch_size) < THREADS_MIN_WORK else None
+
+
+def blas_threads(model, batch_size, threads=None):
+    """A context manager that runs its block on `choose_threads(...)` BLAS threads and gives the
+    process its own setting back when the block ends, however it ends (threadpoolctl)."""
+    count = choose_threads(model, batch_size, threads)
+    if count is None:
+        return contextlib.nullcontext()
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController
+            _CONTROLLER.append(ThreadpoolController())
+        except ImportError:  # scikit-learn brings it; without it the process's setting stays
+            _CONTROLLER.append(None)
+    return contextlib.nullcontext() if _CONTROLLER[0] is None else _CONTROLLER[0].limit(limits=count, user_api="blas")

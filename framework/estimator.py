@@ -21,7 +21,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import optimizers
+from . import engine, optimizers
 from .callbacks import Callback, Monitor
 from .functions import log_softmax, sigmoid, softmax
 from .network import LOSSES, MLP, conv_net
@@ -154,6 +154,8 @@ class _MLPEstimator(BaseEstimator):
         if self.dtype is not None:
             check_dtype(self.dtype)
         check_choice(self.progress, "progress", (0, 1, 2, None, False, True))
+        if self.threads is not None:
+            check_number(self.threads, "threads", low=1, integer=True)
         return sizes
 
     def _check_same_network(self, sizes):
@@ -286,7 +288,8 @@ class _MLPEstimator(BaseEstimator):
         trainer = Trainer(self.model_, self._optimizer, self._network_input(X), t, batch_size=batch_size,
                           sample_weight=sample_weight,
                           validation_data=validation, rng=self._rng, shuffle=self.shuffle, callbacks=[rules],
-                          progress=self.progress, history=getattr(self, "history_", None) if not reset else None)
+                          progress=self.progress, history=getattr(self, "history_", None) if not reset else None,
+                          threads=self.threads)
         epochs_before = trainer.history.epochs
         self.history_ = trainer.train(epochs_before + (1 if incremental else self.max_iter))
         if self.early_stopping and getattr(self, "_best_weights", None) is not None:
@@ -353,7 +356,8 @@ class _MLPEstimator(BaseEstimator):
         options = {"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol}
         if tuple(int(part) for part in scipy.__version__.split(".")[:2]) < (1, 15):
             options["iprint"] = 1 if self.verbose else -1
-        result = scipy.optimize.minimize(loss_and_gradient, start, method="L-BFGS-B", jac=True, options=options)
+        with engine.blas_threads(model, x.shape[0], self.threads):  # full-batch products
+            result = scipy.optimize.minimize(loss_and_gradient, start, method="L-BFGS-B", jac=True, options=options)
         # The ConvergenceWarning and n_iter_ as scikit-learn gives them.
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
         self.loss_ = float(result.fun)
@@ -415,7 +419,8 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
                  momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dropout=0.0,
-                 batchnorm=False, weight_init="auto", dtype=None, progress=0, binary_output="softmax"):
+                 batchnorm=False, weight_init="auto", dtype=None, progress=0, binary_output="softmax",
+                 threads=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -445,6 +450,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         self.dtype = dtype
         self.progress = progress
         self.binary_output = binary_output
+        self.threads = threads
 
     #: The output layer for each kind of target: (framework loss, scikit-learn's out_activation_).
     HEADS = {"softmax": ("cross_entropy", "softmax"), "logistic": ("binary_cross_entropy", "logistic"),
@@ -572,14 +578,14 @@ class ConvNetClassifier(MLPClassifier):
                  power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 max_fun=15000, dtype=None, progress=0, binary_output="softmax"):
+                 max_fun=15000, dtype=None, progress=0, binary_output="softmax", threads=None):
         super().__init__(hidden_layer_sizes=hidden_layer_sizes, solver=solver, alpha=alpha, batch_size=batch_size,
                          learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
                          max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
                          warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
                          early_stopping=early_stopping, validation_fraction=validation_fraction, beta_1=beta_1,
                          beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-                         dtype=dtype, progress=progress, binary_output=binary_output)
+                         dtype=dtype, progress=progress, binary_output=binary_output, threads=threads)
         self.image_shape = image_shape
         self.filters = filters
         self.kernel_size = kernel_size
@@ -652,7 +658,7 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
                  momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, loss="squared_error",
-                 dropout=0.0, batchnorm=False, weight_init="auto", dtype=None, progress=0):
+                 dropout=0.0, batchnorm=False, weight_init="auto", dtype=None, progress=0, threads=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -682,6 +688,7 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
         self.weight_init = weight_init
         self.dtype = dtype
         self.progress = progress
+        self.threads = threads
 
     def _output_size(self):
         return self.n_outputs_

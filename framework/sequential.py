@@ -197,8 +197,8 @@ class Sequential:
         instead of turning into NaN probabilities or label 0.
         """
         x = self.check_input(x)
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, as one error
-            scores = self.forward(x, train)
+        with np.errstate(over="ignore", invalid="ignore"), engine.blas_threads(self, x.shape[0]):
+            scores = self.forward(x, train)  # (an overflow is reported below, as one error)
         if not (np.isfinite(scores.min()) and np.isfinite(scores.max())):
             rows = np.flatnonzero(~np.isfinite(scores).all(axis=1))
             raise ValueError(f"the network's scores overflowed {np.dtype(self.dtype).name} for {len(rows)} of "
@@ -369,12 +369,13 @@ class Sequential:
         n = x.shape[0]
         targets = self.check_targets(t, n)
         total_loss, correct = 0.0, 0
-        for start in range(0, n, batch_size):
-            xb, tb = x[start:start + batch_size], targets[start:start + batch_size]
-            loss, scores = self.loss_and_scores(xb, tb, train=False)
-            total_loss += loss * xb.shape[0]
-            batch = self.correct(scores, tb)
-            correct = None if batch is None else correct + batch
+        with engine.blas_threads(self, min(batch_size, n)):
+            for start in range(0, n, batch_size):
+                xb, tb = x[start:start + batch_size], targets[start:start + batch_size]
+                loss, scores = self.loss_and_scores(xb, tb, train=False)
+                total_loss += loss * xb.shape[0]
+                batch = self.correct(scores, tb)
+                correct = None if batch is None else correct + batch
         return total_loss / n, None if correct is None else correct / n
 
     def accuracy(self, x, t, batch_size=2048):

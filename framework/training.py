@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from . import engine
 from .history import History
 from .layers import SoftmaxCrossEntropy
 from .preprocessing import stratified_split
@@ -49,8 +50,10 @@ class Trainer:
     """
 
     def __init__(self, model, optimizer, x, t, *, batch_size=100, sample_weight=None, validation_data=None,
-                 rng=None, shuffle=True, callbacks=None, progress=0, history=None, training_state=None):
+                 rng=None, shuffle=True, callbacks=None, progress=0, history=None, training_state=None,
+                 threads=None):
         _check_parts(model, optimizer, callbacks)
+        self.threads = None if threads is None else check_number(threads, "threads", low=1, integer=True)
         self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
         self.shuffle = check_bool(shuffle, "shuffle")
         if progress not in (None, 0, 1, 2, False, True):
@@ -99,7 +102,8 @@ class Trainer:
             callback.on_train_begin(self.history.logs())
         try:
             # Overflow is not reported as numpy warnings: a non-finite loss stops training with its own message.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"), \
+                    engine.blas_threads(self.model, self.batch_size, self.threads):
                 for epoch in range(first_epoch, epochs + 1):
                     self.run_epoch()
                     if any(callback.stop_training for callback in self.callbacks):
@@ -230,7 +234,7 @@ def _check_parts(model, optimizer, callbacks):
 
 def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=None,
         validation_fraction=0.0, seed=None, progress=None, callbacks=None, shuffle=True, resume_from=None,
-        sample_weight=None):
+        sample_weight=None, threads=None):
     """Train `model` with `optimizer` on inputs x (N, D) and targets t (labels (N,) or one-hot).
 
     x may be a scipy.sparse matrix when the model's first layer is Affine: batches stay sparse rows.
@@ -251,6 +255,9 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     A NaN or infinite loss, or one over EXPLOSION_FACTOR (1000) times the first batch loss, raises
     DivergenceError naming the epoch and the cures; Ctrl-C ends training with a warning and
     returns the history so far. Returns the History. (`Trainer` is the same run as an object.)
+    threads: the BLAS threads training runs on; None chooses from the size of the products (one
+    thread for small networks, the process's setting for large ones; framework.engine.choose_threads),
+    and the process's own setting holds again when fit returns.
     """
     check_number(epochs, "epochs", low=0, integer=True)
     check_number(validation_fraction, "validation_fraction", low=0, high=1, high_open=True)
@@ -289,7 +296,7 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
         x, t, sample_weight, validation_data = split_validation(x, t, sample_weight, validation_fraction, rng)
     trainer = Trainer(model, optimizer, x, t, batch_size=batch_size, sample_weight=sample_weight,
                       validation_data=validation_data, rng=rng, shuffle=shuffle, callbacks=callbacks,
-                      progress=progress, training_state=training_state)
+                      progress=progress, training_state=training_state, threads=threads)
     if checkpoint is not None:
         trainer.resume(checkpoint)
     return trainer.train(epochs)
