@@ -138,6 +138,7 @@ class Pooling(Layer):
             # Offsets come in increasing k, so "argmax = k where strictly larger" is a maximum with
             # k times the 0/1 test (a masked write, np.copyto(where=...), is 20x slower).
             larger = np.greater(candidate, out)
+            larger |= np.isnan(candidate)  # a NaN wins its window, as in PyTorch: its gradient goes there
             np.maximum(argmax, larger.view(np.uint8) * np.uint8(k), out=argmax)
             np.maximum(out, candidate, out=out)
         self.x, self.out, self.argmax = x, out, argmax  # x (a reference) only for dx's shape and layout
@@ -149,8 +150,10 @@ class Pooling(Layer):
         # dx in the input's memory layout, so the layers below read it in order; windows that do not
         # overlap are written once each, overlapping ones add up.
         overlap = self.stride < max(self.pool_h, self.pool_w)
-        tiled = not overlap and self.x.shape[2:] == (self.stride * dout.shape[2], self.stride * dout.shape[3])
-        # Windows that tile x exactly write every entry of dx once: no need to zero it first.
+        # Windows that tile x exactly (stride = window, no rows or columns left over) write every entry
+        # of dx once: no need to zero it first. A stride larger than the window leaves gaps, which stay 0.
+        tiled = self.stride == self.pool_h == self.pool_w \
+            and self.x.shape[2:] == (self.stride * dout.shape[2], self.stride * dout.shape[3])
         dx = (np.empty_like if tiled else np.zeros_like)(self.x, dtype=dout.dtype)
         if dout.strides != self.out.strides:  # one pass into out's layout makes every pass below sequential
             laid_out = np.empty_like(self.out, dtype=dout.dtype)

@@ -201,3 +201,45 @@ def test_command_line_convnet_train_predict_and_gradcheck(tmp_path, capsys, monk
     assert "all passed" in capsys.readouterr().out
     assert cli.main(["train", "--model", "convnet", "--dataset", "iris"]) == 1
     assert "--model convnet needs images" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pad", [0, 1, 2])
+def test_pooling_equals_pytorch_on_every_stride_window_and_pad(pad, rng):
+    """PyTorch's max_pool2d as the oracle (its padding is -inf, ours the book's zeros: the zeros are
+    added before PyTorch sees x), strides 1-4 and windows 1-3 (a stride larger than the window leaves
+    pixels no window covers: their gradient is 0)."""
+    torch = pytest.importorskip("torch")
+    x = rng.normal(size=(2, 3, 9, 8))
+    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    for stride in (1, 2, 3, 4):
+        for pool_h in (1, 2, 3):
+            for pool_w in (1, 2, 3):
+                pool = Pooling(pool_h, pool_w, stride=stride, pad=pad)
+                out = pool.forward(x)
+                dout = rng.normal(size=out.shape)
+                tx = torch.tensor(padded, requires_grad=True)
+                tout = torch.nn.functional.max_pool2d(tx, (pool_h, pool_w), stride=stride)
+                tout.backward(torch.tensor(dout))
+                expected_dx = tx.grad.numpy()[:, :, pad:pad + 9, pad:pad + 8]
+                np.testing.assert_array_equal(out, tout.detach().numpy())
+                # An entry of dx sums the gradients of the k = pool_h * pool_w windows at most that share
+                # it, in another order than PyTorch: apart by at most k * eps * (k * max |dout|).
+                k = pool_h * pool_w
+                np.testing.assert_allclose(pool.backward(dout), expected_dx, rtol=0,
+                                           atol=k * np.finfo(np.float64).eps * k * np.abs(dout).max())
+
+
+def test_pooling_gaps_get_no_gradient_and_a_nan_window_routes_to_its_nan():
+    """Pooling(2, 2, stride=3) on 6x6 covers rows and columns 0, 1, 3, 4: rows and columns 2 and 5 get
+    0, never whatever memory held. A window holding NaN gives NaN, and its gradient goes to the NaN
+    (PyTorch's rule), not to a number beside it."""
+    x = np.arange(36.0).reshape(1, 1, 6, 6)
+    pool = Pooling(2, 2, stride=3)
+    pool.forward(x)
+    dx = pool.backward(np.ones((1, 1, 2, 2)))[0, 0]
+    assert dx[[2, 5], :].sum() == 0 and dx[:, [2, 5]].sum() == 0
+    np.testing.assert_array_equal(dx[[1, 4]][:, [1, 4]], np.ones((2, 2)))  # each window's maximum
+    x = np.array([[[[1.0, np.nan], [3.0, 2.0]]]])
+    pool = Pooling(2, 2, stride=2)
+    assert np.isnan(pool.forward(x)).all()
+    np.testing.assert_array_equal(pool.backward(np.ones((1, 1, 1, 1)))[0, 0], [[0.0, 1.0], [0.0, 0.0]])
