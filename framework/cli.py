@@ -202,9 +202,29 @@ def run_settings(checkpoint, path):
     return dict(settings)
 
 
+def check_distinct(outputs, inputs=()):
+    """Refuse, before any work, an output path that is another output or an input (the same file by
+    any name): one would overwrite the other. outputs, inputs: [(flag, path or None)]."""
+    seen = {}
+    for role, entries in (("input", inputs), ("output", outputs)):
+        for flag, path in entries:
+            if not path:
+                continue
+            key = os.path.normcase(os.path.realpath(path))
+            if key in seen and role == "output":
+                raise ValueError(f"{flag} {path} is the same file as {seen[key]}: it would overwrite it; "
+                                 "give each output its own path")
+            seen.setdefault(key, f"{flag} {path}")
+
+
 def check_outputs(args):
-    """Check every file the run will write before it starts: a wrong folder or suffix fails now."""
-    for flag, path in (("--checkpoint", args.checkpoint), ("--history", args.history), ("--plot", args.plot)):
+    """Check every file the run will write before it starts: a wrong folder or suffix fails now, and so
+    does an output that would overwrite another output or the file it resumes from (except --checkpoint
+    continuing the checkpoint it resumes, which is how a run goes on)."""
+    outputs = [("--checkpoint", args.checkpoint), ("--history", args.history), ("--plot", args.plot)]
+    continues = args.resume and args.checkpoint and os.path.realpath(args.resume) == os.path.realpath(args.checkpoint)
+    check_distinct(outputs, [] if continues else [("--resume", args.resume)])
+    for flag, path in outputs:
         if path:
             check_writable(path, flag)
     if args.plot:
@@ -321,6 +341,7 @@ def read_rows(path):
 
 def predict_command(args):
     if args.output:
+        check_distinct([("--output", args.output)], [("MODEL", args.model), ("INPUT", args.input)])
         check_writable(args.output, "--output")
     model = checkpoints.load(args.model)
     x = read_rows(args.input)

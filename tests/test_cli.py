@@ -218,3 +218,29 @@ def test_plot_writes_the_format_its_suffix_names(tmp_path):
     assert (tmp_path / "c.svg").read_text().lstrip().startswith("<?xml")
     import json
     assert len(json.loads((tmp_path / "h.json").read_text())["loss"]) == 1
+
+
+@pytest.mark.parametrize("argv, what", [
+    (["train", "--checkpoint", "X.npz", "--history", "X.npz"], "--history X.npz is the same file as --checkpoint X.npz"),
+    (["train", "--checkpoint", "X.png", "--plot", "X.png"], "--plot X.png is the same file as --checkpoint X.png"),
+    (["train", "--history", "h.csv", "--plot", "./h.csv"], "--plot ./h.csv is the same file as --history h.csv"),
+    (["train", "--resume", "run.npz", "--history", "run.npz"], "--history run.npz is the same file as --resume run.npz"),
+    (["predict", "model.npz", "rows.npy", "--output", "model.npz"], "--output model.npz is the same file as MODEL"),
+    (["predict", "model.npz", "rows.csv", "--output", "rows.csv"], "--output rows.csv is the same file as INPUT"),
+], ids=["checkpoint-history", "checkpoint-plot", "history-plot", "resume-history", "predict-model", "predict-input"])
+def test_an_output_that_would_overwrite_another_file_is_refused_before_any_work(argv, what, tmp_path, monkeypatch,
+                                                                                capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.npz").write_bytes(b"a finished model")
+    (tmp_path / "rows.csv").write_text("1,2\n")
+    assert main(argv + ["--progress", "0"] if argv[0] == "train" else argv) == 1
+    assert what in capsys.readouterr().err
+    assert (tmp_path / "model.npz").read_bytes() == b"a finished model"  # nothing was written
+    assert (tmp_path / "rows.csv").read_text() == "1,2\n"
+    assert not (tmp_path / "X.npz").exists() and not (tmp_path / "h.csv").exists()
+
+
+def test_resuming_into_the_same_checkpoint_is_how_a_run_goes_on(tmp_path, capsys):
+    path = str(tmp_path / "run.npz")
+    assert main(["train", "--epochs", "1", "--progress", "0", "--checkpoint", path]) == 0
+    assert main(["train", "--epochs", "2", "--progress", "0", "--resume", path, "--checkpoint", path]) == 0
