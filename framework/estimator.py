@@ -12,11 +12,13 @@ multilabel, sparse X, verbose lines, the Poisson loss included); in addition `dr
   stratified for any number of classes.
 """
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -27,12 +29,20 @@ from .functions import log_softmax, sigmoid, softmax
 from .network import LOSSES, MLP, conv_net
 from .optimizers import OPTIMIZERS
 from .training import Trainer, split_validation
-from .checks import check_choice, check_dtype, check_number
+from .checks import check_dtype
 
 #: scikit-learn's activation names and ours ("logistic" is our "sigmoid").
 ACTIVATIONS = {"relu": "relu", "logistic": "sigmoid", "tanh": "tanh", "identity": "identity"}
 SOLVERS = ("adam", "sgd", "lbfgs") + tuple(name for name in OPTIMIZERS if name not in ("adam", "sgd"))
 SGD_FAMILY = ("sgd", "momentum", "nesterov")
+
+
+def _store_arguments(estimator, arguments):
+    """scikit-learn's convention for __init__: every argument stored verbatim under its own name (checked
+    in fit); `arguments` is the constructor's locals(), whose signature names the defaults."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
 
 
 def _stochastic(estimator):
@@ -117,45 +127,60 @@ class _MLPEstimator(BaseEstimator):
         tags.input_tags.sparse = bool(self._accept_sparse)
         return tags
 
+    #: Every parameter's type and range, checked once at the start of fit and partial_fit by
+    #: scikit-learn's own mechanism (BaseEstimator._validate_params: InvalidParameterError, a
+    #: ValueError, naming the parameter, what it takes and what it got).
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "solver": [StrOptions(set(SOLVERS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batchnorm": ["boolean"],
+        "weight_init": [StrOptions({"auto", "he", "xavier"}), Interval(Real, 0, None, closed="neither")],
+        "dtype": [None, str, type, np.dtype],
+        "progress": [Options(Integral, {0, 1, 2}), "boolean", None],
+        "threads": [None, Interval(Integral, 1, None, closed="left")],
+        "binary_output": [StrOptions({"softmax", "logistic"})],
+        "loss": [StrOptions({"squared_error", "poisson"})],
+        "image_shape": ["array-like"],
+        "filters": ["array-like"],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
     # -- checks ---------------------------------------------------------------------------------
-    def _validate_params(self):
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
-            sizes = [sizes]
-        elif isinstance(sizes, (list, tuple, np.ndarray)):
-            sizes = list(sizes)
-        else:
-            raise TypeError(f"hidden_layer_sizes must be an integer or a sequence of integers such as (100,), "
-                            f"got {sizes!r}")
-        for size in sizes:
-            check_number(size, "hidden_layer_sizes entries", low=1, integer=True)
-        check_choice(self.activation, "activation", tuple(ACTIVATIONS))
-        check_choice(self.solver, "solver", SOLVERS)
-        check_number(self.alpha, "alpha", low=0)
-        if self.batch_size != "auto":
-            check_number(self.batch_size, "batch_size", low=1, integer=True)
-        check_choice(self.learning_rate, "learning_rate", ("constant", "invscaling", "adaptive"))
-        check_number(self.learning_rate_init, "learning_rate_init", low=0, low_open=True)
-        check_number(self.power_t, "power_t", low=0)
-        check_number(self.max_iter, "max_iter", low=1, integer=True)
-        check_number(self.tol, "tol", low=0)
-        check_number(self.momentum, "momentum", low=0, high=1)
-        check_number(self.validation_fraction, "validation_fraction", low=0, high=1, high_open=True)
+    def _check_params(self):
+        """The parameters checked against the table, then what one parameter alone cannot say; returns
+        the hidden sizes as a list."""
+        self._validate_params()
+        sizes = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, Integral) \
+            else list(self.hidden_layer_sizes)
+        if not all(isinstance(size, Integral) and size >= 1 for size in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")  # scikit-learn's words
         if self.early_stopping and self.validation_fraction == 0:
             raise ValueError("validation_fraction must be > 0 when early_stopping=True (it holds out the "
                              "validation set), got 0")
-        check_number(self.beta_1, "beta_1", low=0, high=1, high_open=True)
-        check_number(self.beta_2, "beta_2", low=0, high=1, high_open=True)
-        check_number(self.epsilon, "epsilon", low=0, low_open=True)
-        if self.n_iter_no_change != np.inf:  # np.inf: never stop early, as scikit-learn allows
-            check_number(self.n_iter_no_change, "n_iter_no_change", low=1, integer=True)
-        check_number(self.max_fun, "max_fun", low=1, integer=True)
-        check_number(self.dropout, "dropout", low=0, high=1, high_open=True)
         if self.dtype is not None:
             check_dtype(self.dtype)
-        check_choice(self.progress, "progress", (0, 1, 2, None, False, True))
-        if self.threads is not None:
-            check_number(self.threads, "threads", low=1, integer=True)
         return sizes
 
     def _check_same_network(self, sizes):
@@ -243,7 +268,7 @@ class _MLPEstimator(BaseEstimator):
 
     # -- fitting --------------------------------------------------------------------------------
     def _fit(self, X, y, sample_weight, classes, incremental):
-        sizes = self._validate_params()
+        sizes = self._check_params()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")  # scikit-learn's words
         if self.solver == "lbfgs" and self.dropout:
@@ -421,36 +446,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dropout=0.0,
                  batchnorm=False, weight_init="auto", dtype=None, progress=0, binary_output="softmax",
                  threads=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.dropout = dropout
-        self.batchnorm = batchnorm
-        self.weight_init = weight_init
-        self.dtype = dtype
-        self.progress = progress
-        self.binary_output = binary_output
-        self.threads = threads
+        _store_arguments(self, locals())
 
     #: The output layer for each kind of target: (framework loss, scikit-learn's out_activation_).
     HEADS = {"softmax": ("cross_entropy", "softmax"), "logistic": ("binary_cross_entropy", "logistic"),
@@ -511,7 +507,6 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
                 labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
                 if len(labels) < 2:
                     raise ValueError(f"MLPClassifier needs at least 2 classes in y, got 1 class: {labels.tolist()}")
-                check_choice(self.binary_output, "binary_output", ("softmax", "logistic"))
                 self.classes_ = labels
                 self._head = "logistic" if len(labels) == 2 and self.binary_output == "logistic" else "softmax"
         elif multilabel != (self._head == "multilabel"):
@@ -579,17 +574,10 @@ class ConvNetClassifier(MLPClassifier):
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
                  max_fun=15000, dtype=None, progress=0, binary_output="softmax", threads=None):
-        super().__init__(hidden_layer_sizes=hidden_layer_sizes, solver=solver, alpha=alpha, batch_size=batch_size,
-                         learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
-                         max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
-                         warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
-                         early_stopping=early_stopping, validation_fraction=validation_fraction, beta_1=beta_1,
-                         beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-                         dtype=dtype, progress=progress, binary_output=binary_output, threads=threads)
-        self.image_shape = image_shape
-        self.filters = filters
-        self.kernel_size = kernel_size
+        _store_arguments(self, locals())
 
+    # MLPClassifier's settings that a conv net does not take: fixed, and not parameters.
+    activation, dropout, batchnorm, weight_init = "relu", 0.0, False, "he"
     _accept_sparse = False  # images: a conv layer needs dense arrays
 
     def _shape(self, n_features):
@@ -659,36 +647,7 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
                  momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, loss="squared_error",
                  dropout=0.0, batchnorm=False, weight_init="auto", dtype=None, progress=0, threads=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.loss = loss
-        self.dropout = dropout
-        self.batchnorm = batchnorm
-        self.weight_init = weight_init
-        self.dtype = dtype
-        self.progress = progress
-        self.threads = threads
+        _store_arguments(self, locals())
 
     def _output_size(self):
         return self.n_outputs_
@@ -703,7 +662,6 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
 
     def _training_targets(self, y, classes, reset, dtype):
         """y as (n_samples, n_outputs) in X's dtype; n_outputs_ is set on a reset."""
-        check_choice(self.loss, "loss", ("squared_error", "poisson"))
         t = np.asarray(y, dtype=dtype)
         t = t.reshape(len(t), -1)
         if self.loss == "poisson" and (t < 0).any():

@@ -200,7 +200,7 @@ CASES += [
     ("ModelCheckpoint missing folder", lambda: ModelCheckpoint("/nonexistent/run.npz"), FileNotFoundError, ["ModelCheckpoint path", "/nonexistent", "does not exist"]),
     ("Dropout on integers", lambda: L.Dropout(0.5, seed=0).forward(np.ones((2, 2), int)), TypeError, ["Dropout needs a float array x", "int64"]),
     # the scikit-learn estimator
-    ("estimator hidden_layer_sizes None", lambda: estimator(hidden_layer_sizes=None).fit(X4, T4), TypeError, ["hidden_layer_sizes must be an integer or a sequence", "None"]),
+    ("estimator hidden_layer_sizes None", lambda: estimator(hidden_layer_sizes=None).fit(X4, T4), TypeError, ["The 'hidden_layer_sizes' parameter of MLPClassifier must be an array-like or an int in the range [1, inf)", "Got None instead"]),
     ("estimator early stopping without a split", lambda: estimator(early_stopping=True, validation_fraction=0).fit(X4, T4), ValueError, ["validation_fraction must be > 0 when early_stopping=True"]),
     ("estimator warm start in another dtype", warm_refit_in_float32, ValueError, ["dtype changed since the network was fitted", "'float64' -> 'float32'", "warm_start=False"]),
 ]
@@ -228,7 +228,9 @@ def test_a_file_that_is_not_ours(tmp_path):
 def test_estimator_errors_name_the_problem():
     pytest.importorskip("sklearn")
     from framework import MLPClassifier
-    with pytest.raises(ValueError, match="alpha must be >= 0, got -1"):
+    from sklearn.utils._param_validation import InvalidParameterError
+    with pytest.raises(InvalidParameterError, match=r"The 'alpha' parameter of MLPClassifier must be a float in the "
+                                                    r"range \[0(\.0)?, inf\)\. Got -1 instead\."):
         MLPClassifier(alpha=-1).fit(X4, T4)
     fitted = MLPClassifier(max_iter=5, random_state=0).fit(X4, T4)
     with pytest.raises(ValueError, match="X has 3 features, but MLPClassifier is expecting 4 features"):

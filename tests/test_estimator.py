@@ -193,12 +193,13 @@ def test_feature_names_from_a_dataframe():
 
 
 @pytest.mark.parametrize("params, message", [
-    (dict(solver="newton"), "solver must be one of"),
-    (dict(activation="softplus"), "activation must be one of"),
-    (dict(alpha=-1.0), "alpha must be >= 0"),
-    (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes entries must be >= 1"),
-    (dict(batch_size=0), "batch_size must be >= 1"),
-    (dict(learning_rate="cyclic"), "learning_rate must be one of"),
+    (dict(solver="newton"), "The 'solver' parameter of MLPClassifier must be a str among"),
+    (dict(activation="softplus"), "The 'activation' parameter of MLPClassifier must be a str among"),
+    (dict(alpha=-1.0), r"The 'alpha' parameter of MLPClassifier must be a float in the range \[0(\.0)?, inf\)\. Got -1\.0"),
+    (dict(hidden_layer_sizes=(0,)), r"hidden_layer_sizes must be > 0, got \[0\]"),
+    (dict(batch_size=0), "The 'batch_size' parameter of MLPClassifier must be"),
+    (dict(learning_rate="cyclic"), "The 'learning_rate' parameter of MLPClassifier must be a str among"),
+    (dict(threads=0), "The 'threads' parameter of MLPClassifier must be None or an int in the range"),
 ])
 def test_bad_parameters_are_named_in_fit(params, message):
     X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])

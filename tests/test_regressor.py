@@ -64,7 +64,7 @@ def test_several_outputs_early_stopping_partial_fit_float32_and_pickling(data):
     np.testing.assert_array_equal(twin.predict(X_test), part.predict(X_test))
     with pytest.raises(ValueError, match="y must have 1 outputs as in the first fit, got 2"):
         part.partial_fit(X, Y)
-    with pytest.raises(ValueError, match="loss must be one of 'squared_error', 'poisson'; got 'huber'"):
+    with pytest.raises(ValueError, match=r"The 'loss' parameter of MLPRegressor must be a str among .*'poisson'.*\. Got 'huber' instead"):
         MLPRegressor(loss="huber").fit(X, y)
 
 
