@@ -332,5 +332,7 @@ def smooth_curve(x):
 
 def shuffle_dataset(x, t, seed=None):
     """x and t in one shared random order (the book's uses np.random; this one takes a seed)."""
+    if len(x) != len(t):
+        raise ValueError(f"x and t must have one row per sample, got {len(x)} rows of x and {len(t)} of t")
     order = np.random.default_rng(check_seed(seed)).permutation(len(x))
     return x[order], t[order]

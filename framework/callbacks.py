@@ -10,7 +10,7 @@ import numpy as np
 
 from .fileio import check_writable
 from .checkpoint import save
-from .checks import check_number
+from .checks import check_bool, check_number
 
 
 class Callback:
@@ -112,9 +112,9 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor="val_loss", patience=10, min_delta=0.0, restore_best_weights=True):
         super().__init__()
-        self.monitor, self.min_delta = monitor, min_delta
+        self.monitor, self.min_delta = monitor, check_number(min_delta, "min_delta", low=0)
         self.patience = check_number(patience, "patience", low=1, integer=True)
-        self.restore_best_weights = restore_best_weights
+        self.restore_best_weights = check_bool(restore_best_weights, "restore_best_weights")
 
     def on_train_begin(self, logs):
         self.tracker, self.best_state = Monitor(self.monitor, self.min_delta), None

@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import engine, optimizers
 from .callbacks import Callback, Monitor
 from .functions import log_softmax, sigmoid, softmax
+from .losses import PoissonDeviance
 from .network import LOSSES, MLP, conv_net
 from .optimizers import OPTIMIZERS
 from .training import Trainer, split_validation
@@ -691,4 +692,4 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
 
     def _outputs(self, scores):
         """The network's scores as predictions: exp of them for the Poisson loss (its log link), else as they are."""
-        return np.exp(scores) if self.loss == "poisson" else scores
+        return np.exp(scores) if isinstance(self.model_.loss_layer, PoissonDeviance) else scores

@@ -18,6 +18,8 @@ def stratified_split(t, test_size, seed=None, name="test_size"):
         t = one_hot_to_labels(t, "t")
     elif t.ndim != 1:
         raise ValueError(f"t must be labels of shape (N,) or one-hot rows of shape (N, C), got shape {t.shape}")
+    if t.dtype.kind == "f" and not np.isfinite(t).all():
+        raise ValueError(f"t must hold labels, got {int(np.count_nonzero(~np.isfinite(t)))} NaN or infinite value(s)")
     n = len(t)
     if isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool) and test_size >= 1:
         n_test = int(test_size)

@@ -5,6 +5,7 @@ epoch. A schedule depends on the epoch only, so a resumed run follows the same r
 Reduce-on-plateau depends on the measured loss instead: see `callbacks.ReduceLROnPlateau`.
 """
 import math
+import sys
 
 from .checks import check_number
 
@@ -76,8 +77,9 @@ def _scaled(schedule, epoch, power):
         lr = schedule.lr * schedule.gamma ** power
     except OverflowError:
         lr = math.inf
-    if not math.isfinite(lr) or lr == 0:
+    if not math.isfinite(lr):
         raise ValueError(f"{schedule!r} gives lr = {schedule.lr} * {schedule.gamma} ** {power} at epoch {epoch}, "
-                         f"which is {'0' if lr == 0 else 'beyond float range'}; "
-                         "choose a gamma nearer 1 or fewer epochs")
-    return lr
+                         "which is beyond float range; choose a gamma nearer 1 or fewer epochs")
+    # A decay that underflows keeps the smallest positive rate: a long run goes on (learning next to
+    # nothing), where an error would end it with its epochs lost.
+    return max(lr, sys.float_info.min)

@@ -3,13 +3,14 @@
 Parameters are named as in the book: W1, b1, W2, b2, ... for the Affine layers in order and
 gamma1, beta1, ... for the BatchNormalization layers in order.
 """
+import math
 from collections.abc import MutableMapping
 
 import numpy as np
 
 from . import engine, functions
 from .checks import as_array, as_labels, check_bool, check_number, check_sample_weight, is_sparse
-from .layers import Affine, MeanSquaredError, PoissonDeviance, SoftmaxCrossEntropy
+from .layers import Affine, Convolution, MeanSquaredError, PoissonDeviance, SoftmaxCrossEntropy
 
 
 class NamedArrays(MutableMapping):
@@ -67,7 +68,7 @@ class NamedArrays(MutableMapping):
 class Sequential:
     """Layers applied in order, then a loss layer (SoftmaxCrossEntropy by default).
 
-    `weight_decay` (lambda) adds 0.5 * lambda * sum(W**2) over every Affine weight to the loss and
+    `weight_decay` (lambda) adds 0.5 * lambda * sum(W**2) over every Affine weight and convolution filter to the loss and
     lambda * W to its gradient; biases and BatchNormalization parameters are not decayed. With
     `weight_decay_per_sample` both are divided by the batch's size (or sample-weight sum), which is
     how scikit-learn's `alpha` works.
@@ -91,7 +92,7 @@ class Sequential:
                 raise TypeError(f"{what} must be a layer instance with forward and backward, such as ReLU(), "
                                 f"got {layer!r}")
         self.loss_layer = SoftmaxCrossEntropy() if loss is None else loss
-        self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
+        self.weight_decay = weight_decay
         self.weight_decay_per_sample = check_bool(weight_decay_per_sample, "weight_decay_per_sample")
         self._decay_divisor = 1.0  # the last batch's size when the decay is per sample
         self.input_shape = None  # one sample's shape, for summary(), when the first layer does not fix it
@@ -100,6 +101,15 @@ class Sequential:
         self._locations = {}
         # Gradient arrays belong to the layers, not to the user: they can live in one buffer.
         engine.pack(self.grads)
+
+    @property
+    def weight_decay(self):
+        """lambda of the L2 term; checked wherever it is set (MLP(...), or model.weight_decay = ...)."""
+        return self._weight_decay
+
+    @weight_decay.setter
+    def weight_decay(self, value):
+        self._weight_decay = check_number(value, "weight_decay", low=0)
 
     # -- naming ---------------------------------------------------------------------------------
     def locate(self, attribute):
@@ -173,6 +183,10 @@ class Sequential:
         features = int(np.prod(x.shape[1:]))
         if size is not None and features != size:
             raise ValueError(f"x must have {size} features per sample, got shape {x.shape}")
+        shape = self.input_shape
+        if shape is not None and x.ndim > 2 and x.shape[1:] != tuple(shape):
+            raise ValueError(f"x must be images of shape (N, {', '.join(map(str, shape))}) for this network, "
+                             f"got shape {x.shape}")
         return x
 
     def _check_sparse_input(self, x):
@@ -243,7 +257,7 @@ class Sequential:
         return loss + self.decay_loss(), scores
 
     def decay_loss(self):
-        """0.5 * weight_decay * sum(W**2) over the Affine weights (divided by the batch size if per sample)."""
+        """0.5 * weight_decay * sum(W**2) over the Affine weights and filters (divided by the batch size if per sample)."""
         if not self.weight_decay:
             return 0.0
         return 0.5 * self._decay() * sum(float(np.vdot(W, W)) for W in self._weights())
@@ -252,7 +266,7 @@ class Sequential:
         return self.weight_decay / self._decay_divisor if self.weight_decay_per_sample else self.weight_decay
 
     def _weights(self):
-        return [layer.params["W"] for layer in self.layers if isinstance(layer, Affine)]
+        return [layer.params["W"] for layer in self.layers if isinstance(layer, (Affine, Convolution))]
 
     def backward(self, dout=1.0, input_grad=True):
         """Backpropagate from the last loss; fills every layer's grads; returns dL/dx.
@@ -272,11 +286,11 @@ class Sequential:
         return dout
 
     def add_decay_gradients(self):
-        """dW += weight_decay * W for every Affine weight: the gradient of `decay_loss`."""
+        """dW += weight_decay * W for every Affine weight and convolution filter: the gradient of `decay_loss`."""
         if self.weight_decay:
             decay = self._decay()
             for layer in self.layers:
-                if isinstance(layer, Affine):
+                if isinstance(layer, (Affine, Convolution)):
                     layer.grads["W"] += decay * layer.params["W"]
 
     def get_weights(self):
@@ -373,6 +387,10 @@ class Sequential:
             for start in range(0, n, batch_size):
                 xb, tb = x[start:start + batch_size], targets[start:start + batch_size]
                 loss, scores = self.loss_and_scores(xb, tb, train=False)
+                if not math.isfinite(loss) or not np.isfinite(scores).all():
+                    raise ValueError(f"the network's scores or loss are not finite on rows {start} to "
+                                     f"{start + xb.shape[0] - 1} (NaN or infinite weights, or inputs so large that "
+                                     "it overflows): no accuracy can be given; scale the inputs or retrain")
                 total_loss += loss * xb.shape[0]
                 batch = self.correct(scores, tb)
                 correct = None if batch is None else correct + batch

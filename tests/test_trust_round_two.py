@@ -1,0 +1,94 @@
+"""Edges found by trying every public entry point as a hostile user would (the round after the first):
+each case gave a silent wrong number or lost work before its fix."""
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+from framework.callbacks import EarlyStopping
+from framework.network import MLP, conv_net
+from framework.optimizers import SGD
+
+
+def test_weight_decay_shrinks_convolution_filters_too(rng):
+    """The L2 term covers every weight array that multiplies an input: Affine weights and filters."""
+    model = conv_net((1, 6, 6), filters=(3,), kernel_size=3, hidden_size=4, output_size=2, seed=0)
+    model.weight_decay = 0.5
+    filters = model.params["W1"]
+    expected_loss = 0.5 * 0.5 * sum(float((w ** 2).sum()) for w in (filters, model.params["W2"], model.params["W3"]))
+    assert model.decay_loss() == pytest.approx(expected_loss, rel=1e-12)
+    x, t = rng.normal(size=(4, 1, 6, 6)), np.array([0, 1, 0, 1])
+    with_decay = model.gradient(x, t)["W1"]
+    model.weight_decay = 0.0
+    without = model.gradient(x, t)["W1"]
+    np.testing.assert_allclose(with_decay - without, 0.5 * filters, rtol=1e-10, atol=1e-14)
+
+
+def test_weight_decay_is_checked_when_set_on_the_model():
+    model = MLP(4, [3], 2, seed=0)
+    with pytest.raises(ValueError, match="weight_decay must be >= 0, got -1"):
+        model.weight_decay = -1
+    assert model.weight_decay == 0.0
+
+
+def test_a_conv_net_refuses_images_of_another_shape_with_the_same_pixel_count(rng):
+    model = conv_net((1, 8, 8), filters=(2,), kernel_size=3, hidden_size=4, output_size=2, seed=0)
+    for shape in ((3, 1, 4, 16), (3, 1, 16, 4)):
+        with pytest.raises(ValueError, match=r"x must be images of shape \(N, 1, 8, 8\) for this network"):
+            model.predict(rng.normal(size=shape))
+    assert model.predict(rng.normal(size=(3, 1, 8, 8))).shape == (3, 2)
+
+
+def test_accuracy_of_a_network_with_nan_weights_is_refused_not_the_share_of_class_zero(rng):
+    model = MLP(4, [3], 3, seed=0)
+    model.params["W2"][...] = np.nan
+    x, t = rng.normal(size=(10, 4)), np.zeros(10, dtype=int)  # every label 0: argmax of NaN rows is 0
+    with pytest.raises(ValueError, match="scores or loss are not finite"):
+        model.accuracy(x, t)
+    with pytest.raises(ValueError, match="scores or loss are not finite"):
+        model.evaluate(x, t)
+
+
+def test_early_stopping_flags_must_be_what_they_say():
+    with pytest.raises(TypeError, match="restore_best_weights must be True or False, got 'no'"):
+        EarlyStopping(restore_best_weights="no")
+    with pytest.raises(ValueError, match="min_delta must be >= 0"):
+        EarlyStopping(min_delta=-1)
+
+
+def test_shuffle_dataset_refuses_unequal_lengths(rng):
+    from framework.book import shuffle_dataset
+    with pytest.raises(ValueError, match="got 5 rows of x and 4 of t"):
+        shuffle_dataset(rng.normal(size=(5, 2)), np.arange(4), seed=0)
+
+
+def test_stratified_split_refuses_nan_labels_instead_of_dropping_their_rows():
+    from framework.preprocessing import stratified_split
+    with pytest.raises(ValueError, match="t must hold labels, got 1 NaN"):
+        stratified_split(np.array([0.0, 1.0, np.nan, 0.0, 1.0, 0.0]), 0.5, seed=0)
+
+
+def test_an_exponential_decay_that_underflows_keeps_the_run_going():
+    from framework.schedules import ExponentialDecay, StepDecay
+    schedule = ExponentialDecay(1e-3, gamma=0.5)
+    assert schedule(2000) == sys.float_info.min > 0  # 1e-3 * 0.5 ** 1999 is 0 in floats
+    assert schedule(2) == 5e-4
+    assert StepDecay(1e-3, step_size=1, gamma=1e-10)(100) == sys.float_info.min
+    with pytest.raises(ValueError, match="beyond float range"):
+        ExponentialDecay(1.0, gamma=10.0)(400)
+    SGD(lr=schedule(2000))  # a rate an optimizer takes
+
+
+def test_the_regressor_predicts_through_the_head_it_was_fitted_with(rng):
+    from sklearn.exceptions import ConvergenceWarning
+
+    from framework import MLPRegressor
+    X = rng.normal(size=(40, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, y)
+    before = model.predict(X)
+    model.set_params(loss="poisson")  # changes the next fit, not the fitted network
+    np.testing.assert_array_equal(model.predict(X), before)
