@@ -125,6 +125,8 @@ def build_parser():
 def gradcheck_command(args):
     images = args.model == "convnet"
     (x, t), _ = datasets.load_digits(seed=args.seed, shape="images" if images else "flat")
+    if args.samples > len(x):
+        raise ValueError(f"--samples {args.samples}: the digits training set has {len(x)} samples")
     if images:
         model = make_convnet(x.shape[1:], args.seed, np.float64)
         # Biases start at 0 and digits have blank borders: whole feature maps would sit exactly on ReLU's
@@ -246,6 +248,16 @@ def train(args):
         fraction = args.validation_fraction
         if fraction is None:
             fraction = 0.0 if args.model == "convnet" else 0.1
+        if args.early_stopping and fraction == 0:
+            raise ValueError("--early-stopping needs a validation set to watch: give --validation-fraction > 0 "
+                             f"(the default for --model {args.model} is {fraction:g})")
+        if args.model == "convnet":
+            ignored = [flag for flag, used in (("--hidden", args.hidden != [100]), ("--activation", args.activation != "relu"),
+                                               ("--batchnorm", args.batchnorm), ("--dropout", bool(args.dropout)))
+                       if used]
+            if ignored:
+                raise ValueError(f"{', '.join(ignored)} shape the MLP; --model convnet has a fixed architecture "
+                                 "(two 3x3 convolutions of 32, 2x2 pooling, Affine 100): drop them or use --model mlp")
         settings = {"dataset": args.dataset, "seed": args.seed, "dtype": args.dtype, "batch_size": args.batch_size,
                     "validation_fraction": fraction, "schedule": args.schedule, "lr": args.lr,
                     "epochs_planned": args.epochs, "early_stopping": args.early_stopping, "patience": args.patience,

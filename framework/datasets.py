@@ -209,13 +209,19 @@ def load_mnist(path=None, kind="mnist", normalize=True, flatten=True, one_hot_la
         if not existing:
             raise FileNotFoundError(
                 f"{kind}: {name}[.gz] not found in {folder}. Put the four IDX files "
-                f"({', '.join(MNIST_FILES.values())}, gzip or plain) in that folder, or pass path=.")
+                f"({', '.join(MNIST_FILES.values())}, gzip or plain) in that folder"
+                + (": `python -m framework download mnist` fetches them" if kind == "mnist" else "")
+                + " (in Python, load_mnist(path=...) reads another folder).")
         found[key] = read_idx(existing[0])
     out = []
     for split in ("train", "test"):
         images, labels = found[f"{split}_images"], found[f"{split}_labels"].astype(np.int64)
         if len(images) != len(labels):
             raise ValueError(f"{kind} {split}: {len(images)} images but {len(labels)} labels")
+        if len(labels) and (labels.min() < 0 or labels.max() > 9):
+            bad = labels[(labels < 0) | (labels > 9)]
+            raise ValueError(f"{kind} {split}: labels must be 0 to 9, got {len(bad)} outside (first: {bad[0]}); "
+                             f"the file {MNIST_FILES[split + '_labels']} in {folder} is damaged: download it again")
         x = images.astype(dtype)
         if normalize:
             x /= 255

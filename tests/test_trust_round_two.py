@@ -92,3 +92,33 @@ def test_the_regressor_predicts_through_the_head_it_was_fitted_with(rng):
     before = model.predict(X)
     model.set_params(loss="poisson")  # changes the next fit, not the fitted network
     np.testing.assert_array_equal(model.predict(X), before)
+
+
+def test_mnist_labels_out_of_range_are_refused_as_a_damaged_file(tmp_path):
+    from framework import datasets
+    from test_datasets import make_mnist, write_idx
+    make_mnist(tmp_path, gz=False)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.array([0, 1, 200, 3, 4, 5, 6, 7, 8, 9, 0, 1]), gz=False)
+    with pytest.raises(ValueError, match=r"mnist train: labels must be 0 to 9, got 1 outside \(first: 200\)"):
+        datasets.load_mnist(tmp_path)
+
+
+def test_missing_mnist_names_the_command_that_fetches_it(tmp_path):
+    from framework import datasets
+    with pytest.raises(FileNotFoundError, match="python -m framework download mnist` fetches them") as info:
+        datasets.load_mnist(tmp_path)
+    assert "pass path=." not in str(info.value)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--early-stopping", "--validation-fraction", "0"], "--early-stopping needs a validation set to watch"),
+    (["train", "--model", "convnet", "--early-stopping"], "the default for --model convnet is 0"),
+    (["train", "--model", "convnet", "--hidden", "32", "--dropout", "0.5"], "--hidden, --dropout shape the MLP"),
+    (["train", "--model", "convnet", "--batchnorm"], "--batchnorm shape the MLP"),
+    (["gradcheck", "--samples", "5000"], "--samples 5000: the digits training set has 1437 samples"),
+])
+def test_command_line_settings_that_would_be_ignored_or_fail_later_are_refused_up_front(argv, message, capsys):
+    from framework.cli import main
+    assert main(argv + (["--progress", "0"] if argv[0] == "train" else [])) == 1
+    err = capsys.readouterr().err
+    assert message in err and "epoch" not in err.split(message)[0]
