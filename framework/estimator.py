@@ -30,7 +30,7 @@ from .losses import PoissonDeviance
 from .network import LOSSES, MLP, conv_net
 from .optimizers import OPTIMIZERS
 from .training import Trainer, split_validation
-from .checks import check_dtype
+from .checks import check_dtype, check_sample_weight
 
 #: scikit-learn's activation names and ours ("logistic" is our "sigmoid").
 ACTIVATIONS = {"relu": "relu", "logistic": "sigmoid", "tanh": "tanh", "identity": "identity"}
@@ -282,6 +282,10 @@ class _MLPEstimator(BaseEstimator):
         X, y = validate_data(self, X, y, reset=reset, dtype=self._input_dtype(reset), ensure_min_samples=1,
                              multi_output=self._multi_output_y(), y_numeric=self._regression,
                              accept_sparse=self._accept_sparse)
+        if sample_weight is not None:  # checked once here, for every solver
+            if np.ndim(sample_weight) == 0:
+                sample_weight = np.full(X.shape[0], sample_weight, dtype=X.dtype)
+            sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype.type)
         t = self._training_targets(y, classes, reset, X.dtype)
         if reset:
             self._initialize(X.shape[1], sizes, X.dtype)
@@ -297,11 +301,11 @@ class _MLPEstimator(BaseEstimator):
 
     def _fit_stochastic(self, X, t, sample_weight, reset, incremental):
         """Epochs of minibatch steps (framework.training.Trainer under scikit-learn's rules)."""
+        if not hasattr(self, "loss_curve_"):  # a network fitted by lbfgs, continued by a stochastic solver
+            self._start_curves()
         if not reset and not incremental:  # warm_start: keep the weights, start a new optimizer as scikit-learn does
             self._optimizer = self._make_optimizer()
             self._tracker.wait = 0
-        if not hasattr(self, "loss_curve_"):  # a network fitted by lbfgs, continued by a stochastic solver
-            self._start_curves()
         self.n_iter_ = 0  # this call's epochs, as scikit-learn counts them
         batch_size = min(200, X.shape[0]) if self.batch_size == "auto" else min(self.batch_size, X.shape[0])
         validation = None

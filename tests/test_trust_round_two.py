@@ -122,3 +122,45 @@ def test_command_line_settings_that_would_be_ignored_or_fail_later_are_refused_u
     assert main(argv + (["--progress", "0"] if argv[0] == "train" else [])) == 1
     err = capsys.readouterr().err
     assert message in err and "epoch" not in err.split(message)[0]
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+@pytest.mark.parametrize("weights, message", [
+    ("nan", "sample_weight must be finite"), ("zeros", "sample_weight must not be all zero"),
+    ("negative", "sample_weight must be >= 0"), ("short", "expected 40, got 39"),
+])
+def test_sample_weight_is_checked_on_every_solver(solver, weights, message, rng):
+    from framework import MLPClassifier
+    X, y = rng.normal(size=(40, 3)), np.arange(40) % 2
+    w = {"nan": np.r_[np.nan, np.ones(39)], "zeros": np.zeros(40), "negative": np.r_[-1.0, np.ones(39)],
+         "short": np.ones(39)}[weights]
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(hidden_layer_sizes=(3,), solver=solver, max_iter=3).fit(X, y, sample_weight=w)
+
+
+def test_a_scalar_sample_weight_weighs_every_sample_alike(rng):
+    """Without the L2 term (alpha=0; scikit-learn divides alpha by the weights' sum), equal weights are
+    no weights: the same steps up to the rounding of a weighted mean (a few ulps a step, 3 steps)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from framework import MLPClassifier
+    X, y = rng.normal(size=(40, 3)), np.arange(40) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        settings = dict(hidden_layer_sizes=(3,), solver="lbfgs", max_iter=3, random_state=0, alpha=0.0)
+        a = MLPClassifier(**settings).fit(X, y, sample_weight=2.0)
+        b = MLPClassifier(**settings).fit(X, y)
+    np.testing.assert_allclose(a.coefs_[0], b.coefs_[0], rtol=1e-10, atol=1e-12)
+
+
+def test_an_lbfgs_fit_continued_by_a_warm_started_adam_fit(rng):
+    from sklearn.exceptions import ConvergenceWarning
+
+    from framework import MLPClassifier
+    X, y = rng.normal(size=(40, 3)), np.arange(40) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPClassifier(hidden_layer_sizes=(3,), solver="lbfgs", max_iter=3, warm_start=True, random_state=0)
+        first = model.fit(X, y).coefs_[0].copy()
+        model.set_params(solver="adam").fit(X, y)
+    assert model.n_iter_ == 3 and len(model.loss_curve_) == 3 and not np.array_equal(model.coefs_[0], first)
