@@ -1,8 +1,10 @@
 """Atomic writes: write to a temporary file in the same folder, then rename over the target.
 
 A crash or an exception mid-write leaves the previous file as it was, never half a file. Errors
-name the user's path, never the hidden temporary file.
+name the user's path, never the hidden temporary file. The temporary file's name holds the writing
+process's id, so that the next save of the same path removes what a killed process left behind.
 """
+import glob
 import os
 import tempfile
 from contextlib import contextmanager
@@ -27,7 +29,7 @@ def atomic_path(path):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise _naming(exc, path) from None
     os.close(fd)
@@ -35,6 +37,7 @@ def atomic_path(path):
     try:
         yield tmp
         os.replace(tmp, path)
+        _remove_leftovers(path)
     except OSError as exc:
         _remove(tmp)
         raise _naming(exc, path) from exc
@@ -49,6 +52,28 @@ def _naming(exc, path):
     if exc.errno is None:
         return type(exc)(f"cannot write {path}: {reason}")
     return type(exc)(exc.errno, f"cannot write {path}: {reason}")
+
+
+def _remove_leftovers(path):
+    """Remove the temporary files of earlier saves of `path` whose process is gone (killed mid-save)."""
+    name = os.path.basename(path)
+    for leftover in glob.glob(os.path.join(glob.escape(os.path.dirname(os.path.abspath(path))), f".{glob.escape(name)}.*.tmp")):
+        pid = os.path.basename(leftover)[len(name) + 2:].split(".")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            try:
+                os.remove(leftover)
+            except OSError:  # gone already, or not ours to remove: the save itself succeeded
+                pass
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _remove(tmp):

@@ -164,3 +164,17 @@ def test_an_lbfgs_fit_continued_by_a_warm_started_adam_fit(rng):
         first = model.fit(X, y).coefs_[0].copy()
         model.set_params(solver="adam").fit(X, y)
     assert model.n_iter_ == 3 and len(model.loss_curve_) == 3 and not np.array_equal(model.coefs_[0], first)
+
+
+def test_the_next_save_removes_what_a_save_killed_midway_left_behind(tmp_path):
+    import subprocess
+    from framework.fileio import atomic_write_text
+    target = tmp_path / "run.npz"
+    # A process that dies inside a save (SIGKILL: no cleanup runs) leaves its hidden temporary file.
+    code = ("import os, signal, sys\nfrom framework.fileio import atomic_path\n"
+            "with atomic_path(sys.argv[1]) as tmp:\n    open(tmp, 'wb').write(b'x' * 1000)\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    subprocess.run([sys.executable, "-c", code, str(target)])
+    assert len(list(tmp_path.glob(".run.npz.*.tmp"))) == 1 and not target.exists()
+    atomic_write_text(target, "saved")
+    assert target.read_text() == "saved" and list(tmp_path.iterdir()) == [target]
