@@ -375,8 +375,8 @@ class Sequential:
 
     def evaluate(self, x, t, batch_size=2048):
         """(mean loss, accuracy) on (x, t) in inference mode, `batch_size` samples at a time; the
-        accuracy is None for a regression. The loss includes the weight-decay term, as `loss` does;
-        memory stays bounded for big sets.
+        accuracy is None for a regression. The loss includes the weight-decay term once, as `loss(x, t)`
+        on the whole set gives it, whatever the batch size; memory stays bounded for big sets.
         """
         check_number(batch_size, "batch_size", low=1, integer=True)
         x = self.check_input(x)
@@ -386,7 +386,8 @@ class Sequential:
         with engine.blas_threads(self, min(batch_size, n)):
             for start in range(0, n, batch_size):
                 xb, tb = x[start:start + batch_size], targets[start:start + batch_size]
-                loss, scores = self.loss_and_scores(xb, tb, train=False)
+                scores = self.forward(xb, train=False)
+                loss = self.loss_layer.forward(scores, tb)
                 if not math.isfinite(loss) or not np.isfinite(scores).all():
                     raise ValueError(f"the network's scores or loss are not finite on rows {start} to "
                                      f"{start + xb.shape[0] - 1} (NaN or infinite weights, or inputs so large that "
@@ -394,7 +395,9 @@ class Sequential:
                 total_loss += loss * xb.shape[0]
                 batch = self.correct(scores, tb)
                 correct = None if batch is None else correct + batch
-        return total_loss / n, None if correct is None else correct / n
+        if self.weight_decay_per_sample:
+            self._decay_divisor = float(n)
+        return total_loss / n + self.decay_loss(), None if correct is None else correct / n
 
     def accuracy(self, x, t, batch_size=2048):
         """Fraction of samples whose highest score is the true class (inference mode)."""

@@ -178,3 +178,13 @@ def test_the_next_save_removes_what_a_save_killed_midway_left_behind(tmp_path):
     assert len(list(tmp_path.glob(".run.npz.*.tmp"))) == 1 and not target.exists()
     atomic_write_text(target, "saved")
     assert target.read_text() == "saved" and list(tmp_path.iterdir()) == [target]
+
+
+def test_evaluate_gives_the_whole_sets_loss_whatever_the_batch_size(rng):
+    """With the decay per sample (scikit-learn's alpha), the L2 term is divided by the set's size once:
+    evaluate in batches of 7 or of everything equals loss(x, t) on the whole set in inference mode."""
+    model = MLP(4, [5], 3, seed=0, weight_decay=0.3, weight_decay_per_sample=True)
+    x, t = rng.normal(size=(50, 4)), rng.integers(0, 3, size=50)
+    whole = model.loss(x, t, train=False)
+    for batch_size in (7, 50, 2048):
+        assert model.evaluate(x, t, batch_size=batch_size)[0] == pytest.approx(whole, rel=1e-12)
