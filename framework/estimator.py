@@ -283,7 +283,7 @@ class _MLPEstimator(BaseEstimator):
                              multi_output=self._multi_output_y(), y_numeric=self._regression,
                              accept_sparse=self._accept_sparse)
         if sample_weight is not None:  # checked once here, for every solver
-            if np.ndim(sample_weight) == 0:
+            if isinstance(sample_weight, Real):
                 sample_weight = np.full(X.shape[0], sample_weight, dtype=X.dtype)
             sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype.type)
         t = self._training_targets(y, classes, reset, X.dtype)
