@@ -119,6 +119,10 @@ class EarlyStopping(Callback):
     def on_train_begin(self, logs):
         self.tracker, self.best_state = Monitor(self.monitor, self.min_delta), None
         self.tracker.catch_up(self.history)
+        if self.history.stopped_epoch is not None and self.history.stopped_epoch == self.history.epochs:
+            # The run being resumed had stopped early: asked to go on, it gets `patience` epochs anew
+            # (the best epoch so far stays the one to beat). A run interrupted otherwise goes on as it was.
+            self.tracker.wait, self.history.stopped_epoch = 0, None
         # A resumed run: the checkpoint kept the best epoch's weights (ModelCheckpoint saves training_state).
         best = (self.training_state or {}).get("best")
         if self.restore_best_weights and best is not None and best["epoch"] == self.tracker.best_epoch:

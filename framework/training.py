@@ -100,22 +100,26 @@ class Trainer:
         self._reporter = _Reporter(self.progress, epochs, first_epoch, self.batches_per_epoch)
         for callback in self.callbacks:
             callback.on_train_begin(self.history.logs())
+        ended = f"reached epoch {epochs}, as planned"
         try:
             # Overflow is not reported as numpy warnings: a non-finite loss stops training with its own message.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"), \
                     engine.blas_threads(self.model, self.batch_size, self.threads):
                 for epoch in range(first_epoch, epochs + 1):
                     self.run_epoch()
-                    if any(callback.stop_training for callback in self.callbacks):
+                    stoppers = [type(c).__name__ for c in self.callbacks if c.stop_training]
+                    if stoppers:
                         self.history.stopped_epoch = epoch
+                        ended = f"stopped early at epoch {epoch} by {', '.join(stoppers)}"
                         break
         except KeyboardInterrupt:
+            ended = f"interrupted by the user after epoch {self.history.epochs}"
             warnings.warn(f"training interrupted by the user after {self.history.epochs} complete epoch(s); "
                           "the history so far is kept", RuntimeWarning, stacklevel=3)
         finally:
             for callback in self.callbacks:
                 callback.on_train_end(self.history.logs())
-            self._reporter.close(self.history)
+            self._reporter.close(self.history, ended)
         return self.history
 
     def run_epoch(self):
@@ -363,18 +367,18 @@ class _Reporter:
         if self.level:
             self._write(_format(epoch, self.epochs, history))
 
-    def close(self, history):
+    def close(self, history, ended):
         if self.bar is not None:
             self.bar.close()
         if self.level and history.epochs:
-            self._write(_final_line(history))
+            self._write(_final_line(history, ended))
 
 
-def _final_line(history):
+def _final_line(history, ended):
     monitored = history.val_loss if history.val_loss[-1] is not None else history.loss
     name = "val_loss" if monitored is history.val_loss else "loss"
     best = history.best_epoch - 1 if history.best_epoch else int(np.argmin(monitored))
-    text = (f"done: {history.epochs} epochs, last {name} {monitored[-1]:.4f}, "
+    text = (f"done: {history.epochs} epochs ({ended}), last {name} {monitored[-1]:.4f}, "
             f"best {name} {monitored[best]:.4f} at epoch {best + 1}")
     if history.val_accuracy[-1] is not None:
         text += f", last val_acc {history.val_accuracy[-1]:.4f}"

@@ -188,3 +188,38 @@ def test_evaluate_gives_the_whole_sets_loss_whatever_the_batch_size(rng):
     whole = model.loss(x, t, train=False)
     for batch_size in (7, 50, 2048):
         assert model.evaluate(x, t, batch_size=batch_size)[0] == pytest.approx(whole, rel=1e-12)
+
+
+def _noisy_data(rng):
+    x = rng.normal(size=(60, 4))
+    return x, (x[:, 0] + rng.normal(scale=2.0, size=60) > 0).astype(int)
+
+
+def test_the_last_line_says_why_the_run_ended(rng, capsys):
+    from framework.optimizers import Adam
+    from framework.training import fit
+    x, t = _noisy_data(rng)
+    fit(MLP(4, [20], 2, seed=0), Adam(lr=0.05), x, t, epochs=3, validation_fraction=0.3, seed=0, progress=2)
+    assert "done: 3 epochs (reached epoch 3, as planned)" in capsys.readouterr().out
+    fit(MLP(4, [20], 2, seed=0), Adam(lr=0.05), x, t, epochs=200, validation_fraction=0.3, seed=0, progress=2,
+        callbacks=[EarlyStopping(patience=2)])
+    out = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "stopped early at epoch" in out and "by EarlyStopping" in out
+
+
+def test_resuming_a_run_that_stopped_early_trains_on_with_patience_anew(rng, tmp_path):
+    from framework.callbacks import ModelCheckpoint
+    from framework.checkpoint import load_checkpoint
+    from framework.optimizers import Adam
+    from framework.training import fit
+    x, t = _noisy_data(rng)
+    path = tmp_path / "run.npz"
+    callbacks = [EarlyStopping(patience=2), ModelCheckpoint(path)]
+    first = fit(MLP(4, [20], 2, seed=0), Adam(lr=0.05), x, t, epochs=200, validation_fraction=0.3, seed=0,
+                progress=0, callbacks=callbacks)
+    stopped = first.epochs
+    assert first.stopped_epoch == stopped < 200
+    saved = load_checkpoint(path)
+    again = fit(saved.model, saved.optimizer, x, t, epochs=stopped + 10, validation_fraction=0.3, seed=0, progress=0,
+                callbacks=[EarlyStopping(patience=2), ModelCheckpoint(path)], resume_from=saved)
+    assert again.epochs >= stopped + 2  # at least `patience` more epochs, not one
