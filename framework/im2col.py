@@ -22,6 +22,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 def conv_output_size(input_size, filter_size, stride=1, pad=0):
     """(input_size + 2 * pad - filter_size) // stride + 1: how many window positions fit along one axis."""
+    for name, value, low in (("input_size", input_size, 1), ("filter_size", filter_size, 1), ("stride", stride, 1),
+                             ("pad", pad, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     return (input_size + 2 * pad - filter_size) // stride + 1
 
 
@@ -50,8 +54,9 @@ def windows(x, filter_h, filter_w, stride=1, pad=0):
 
 def im2col(x, filter_h, filter_w, stride=1, pad=0):
     """Every window of x (N, C, H, W) as a row: (N * OH * OW, C * FH * FW)."""
-    n, c = x.shape[:2]
+    x = np.asarray(x)
     out_h, out_w = check_window(x.shape, filter_h, filter_w, stride, pad)
+    n, c = x.shape[:2]
     view = windows(x, filter_h, filter_w, stride, pad)  # (N, C, OH, OW, FH, FW)
     return view.transpose(0, 2, 3, 1, 4, 5).reshape(n * out_h * out_w, c * filter_h * filter_w)
 

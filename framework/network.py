@@ -116,7 +116,11 @@ class SimpleConvNet(Sequential):
 
     def __init__(self, input_dim=(1, 28, 28), conv_param=None, hidden_size=100, output_size=10,
                  weight_init_std=0.01, seed=None, dtype=np.float64):
-        conv = {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1, **(conv_param or {})}
+        conv = {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1}
+        unknown = sorted(set(conv_param or {}) - set(conv))
+        if unknown:
+            raise ValueError(f"conv_param has unknown key(s) {unknown}; it takes {sorted(conv)}")
+        conv.update(conv_param or {})
         if not isinstance(input_dim, (list, tuple)) or len(input_dim) != 3:
             raise ValueError(f"input_dim must be (C, H, W) of one image, got {input_dim!r}")
         channels, height, width = (check_number(n, "input_dim entries", low=1, integer=True) for n in input_dim)
@@ -165,9 +169,15 @@ def conv_net(input_shape, filters=(32, 32), kernel_size=3, hidden_size=100, outp
     """A small conv stack as a Sequential: for each entry of `filters`, Convolution (kernel_size, same
     padding) - ReLU, with a 2x2 Pooling after every `pool_every` of them; then Flatten - Affine(hidden_size)
     - ReLU - Affine(output_size). He-initialised; `input_shape` is (C, H, W). Saved and loaded by io."""
+    if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (C, H, W) of one image, got {input_shape!r}")
+    if not isinstance(filters, (list, tuple)) or not filters:
+        raise TypeError(f"filters must be a list of filter counts, one per convolution, such as (32, 32), got {filters!r}")
     channels, height, width = (check_number(n, "input_shape entries", low=1, integer=True) for n in input_shape)
     check_number(kernel_size, "kernel_size", low=1, integer=True)
     check_number(pool_every, "pool_every", low=1, integer=True)
+    check_number(hidden_size, "hidden_size", low=1, integer=True)
+    check_number(output_size, "output_size", low=2, integer=True)
     dtype = check_dtype(dtype)
     rng = np.random.default_rng(check_seed(seed))
     layers, pad = [], (kernel_size - 1) // 2

@@ -223,3 +223,20 @@ def test_resuming_a_run_that_stopped_early_trains_on_with_patience_anew(rng, tmp
     again = fit(saved.model, saved.optimizer, x, t, epochs=stopped + 10, validation_fraction=0.3, seed=0, progress=0,
                 callbacks=[EarlyStopping(patience=2), ModelCheckpoint(path)], resume_from=saved)
     assert again.epochs >= stopped + 2  # at least `patience` more epochs, not one
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: conv_net((1, 8, 8), hidden_size=0), ValueError, "hidden_size must be >= 1, got 0"),
+    (lambda: conv_net((1, 8, 8), output_size=1), ValueError, "output_size must be >= 2, got 1"),
+    (lambda: conv_net((1, 8, 8), filters=32), TypeError, "filters must be a list of filter counts"),
+    (lambda: conv_net((8, 8)), ValueError, r"input_shape must be \(C, H, W\) of one image"),
+    (lambda: __import__("framework.network").network.SimpleConvNet(conv_param={"filter_nums": 3}), ValueError,
+     r"conv_param has unknown key\(s\) \['filter_nums'\]"),
+    (lambda: __import__("framework.im2col").im2col.conv_output_size(8, 3, stride=0), ValueError,
+     "stride must be an integer >= 1, got 0"),
+    (lambda: __import__("framework.im2col").im2col.im2col([[1.0, 2.0], [3.0, 4.0]], 1, 1), ValueError,
+     r"x must be images of shape \(N, C, H, W\), got shape \(2, 2\)"),
+])
+def test_conv_builders_and_helpers_name_a_bad_argument(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
