@@ -111,13 +111,25 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=50, help="Epochs per trial of the book's search (the book: 50).")
     parser.add_argument("--out", default=".", help="Folder for the picture (made if missing).")
     parser.add_argument("--sklearn", action="store_true", help="Search with scikit-learn's RandomizedSearchCV instead.")
-    parser.add_argument("--n-iter", type=int, default=20, help="Random candidates of the scikit-learn search.")
-    parser.add_argument("--n-jobs", type=int, default=1, help="Candidates of the scikit-learn search trained at once.")
-    parser.add_argument("--max-iter", type=int, default=50, help="Epochs per candidate of the scikit-learn search.")
+    search_defaults = {"n_iter": 20, "n_jobs": 1, "max_iter": 50}
+    parser.add_argument("--n-iter", type=int, help="Random candidates of the scikit-learn search (default 20).")
+    parser.add_argument("--n-jobs", type=int, help="Candidates of the scikit-learn search trained at once (default 1).")
+    parser.add_argument("--max-iter", type=int, help="Epochs per candidate of the scikit-learn search (default 50).")
     parser.add_argument("--dask", metavar="local|HOST:PORT",
                         help="Run the scikit-learn search on a Dask cluster (implies --sklearn).")
     parser.add_argument("--seed", type=int, default=0, help="Seed for the draws, the weights and the shuffling.")
     args = parser.parse_args(argv)
+    given = {f"--{name.replace('_', '-')}" for name in search_defaults if getattr(args, name) is not None}
+    for name, default in search_defaults.items():
+        setattr(args, name, default if getattr(args, name) is None else getattr(args, name))
+    if given and not (args.sklearn or args.dask):
+        parser.error(f"{', '.join(sorted(given))} set the scikit-learn search: add --sklearn (or --dask); "
+                     "the book's search takes --trials and --epochs")
+    if args.dask:
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            parser.error('--dask needs dask.distributed: pip install -e ".[distributed]"')
     os.makedirs(args.out, exist_ok=True)
     if not (args.sklearn or args.dask):
         return book_search(args.trials, args.epochs, args.seed, args.out)

@@ -240,3 +240,12 @@ def test_resuming_a_run_that_stopped_early_trains_on_with_patience_anew(rng, tmp
 def test_conv_builders_and_helpers_name_a_bad_argument(make, error, message):
     with pytest.raises(error, match=message):
         make()
+
+
+def test_the_search_example_refuses_flags_it_would_ignore(capsys):
+    from examples_path import load_example
+    search = load_example("hyperparameter_search")
+    with pytest.raises(SystemExit) as info:
+        search.main(["--n-iter", "20", "--n-jobs", "2"])
+    assert info.value.code == 2
+    assert "--n-iter, --n-jobs set the scikit-learn search: add --sklearn" in capsys.readouterr().err
