@@ -154,9 +154,11 @@ class ModelCheckpoint(Callback):
     """Save model, optimizer, history and training state to `path` after each epoch.
 
     With save_best_only, only after epochs where `monitor` improved. The file can be loaded with
-    `framework.io.load` or resumed with `fit(..., resume_from=path)`. metadata: a JSON-ready dict
-    stored with it.
+    `framework.checkpoint.load` or resumed with `fit(..., resume_from=path)`. metadata: a JSON-ready
+    dict stored with it. It runs after the other callbacks of the epoch, wherever it stands in the list.
     """
+
+    runs_last = True
 
     def __init__(self, path, monitor="val_loss", save_best_only=False, min_delta=0.0, metadata=None):
         super().__init__()

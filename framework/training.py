@@ -69,7 +69,9 @@ class Trainer:
             x_val = model.check_input(validation_data[0])
             self.validation_data = (x_val, _targets(model, validation_data[1], x_val.shape[0], "validation_data[1]"))
         self.rng = np.random.default_rng(check_seed(rng, "rng"))
-        self.callbacks = list(callbacks or [])
+        # Callbacks run in the order given, except those that record the epoch (ModelCheckpoint): they
+        # run last, so that what they save includes what the others decided (EarlyStopping's best weights).
+        self.callbacks = sorted(callbacks or [], key=lambda callback: getattr(callback, "runs_last", False))
         self.progress = progress
         self.history = History() if history is None else history
         self.epoch, self.batch = self.history.epochs + 1, 0  # where the run is (for messages)

@@ -249,3 +249,24 @@ def test_the_search_example_refuses_flags_it_would_ignore(capsys):
         search.main(["--n-iter", "20", "--n-jobs", "2"])
     assert info.value.code == 2
     assert "--n-iter, --n-jobs set the scikit-learn search: add --sklearn" in capsys.readouterr().err
+
+
+def test_a_checkpoint_listed_before_early_stopping_keeps_the_same_best_weights(rng, tmp_path):
+    """[ModelCheckpoint, EarlyStopping] and [EarlyStopping, ModelCheckpoint] write the same file: the
+    checkpoint saves after the epoch's other callbacks, so its best weights never lag an improvement."""
+    from framework.callbacks import ModelCheckpoint
+    from framework.checkpoint import load_checkpoint
+    from framework.optimizers import Adam
+    from framework.training import fit
+    x, t = _noisy_data(rng)
+    saved = []
+    for order in ("checkpoint first", "early stopping first"):
+        path = tmp_path / f"{order}.npz"
+        callbacks = [ModelCheckpoint(path), EarlyStopping(patience=50)]
+        model = MLP(4, [20], 2, seed=0)
+        fit(model, Adam(lr=0.05), x, t, epochs=6, validation_fraction=0.3, seed=0, progress=0,
+            callbacks=callbacks if order == "checkpoint first" else callbacks[::-1])
+        best = load_checkpoint(path).best_weights
+        np.testing.assert_array_equal(best["params"]["W1"], model.params["W1"])  # the model ends on the best
+        saved.append(best["params"]["W1"])
+    np.testing.assert_array_equal(saved[0], saved[1])
