@@ -195,7 +195,7 @@ def save(model, path, optimizer=None, history=None, training_state=None, metadat
 # -- loading ----------------------------------------------------------------------------------------
 #: The JSON entry's keys and the types each may hold (None: the entry may be null).
 SCHEMA = {"format": (str,), "version": (int,), "model": (dict,), "model_rng": (list,), "optimizer": (dict, None),
-          "history": (dict, list, None), "training_state": (dict, None), "metadata": (dict,)}
+          "history": (dict, None), "training_state": (dict, None), "metadata": (dict,)}
 
 
 def _read(path):
@@ -221,9 +221,11 @@ def _read(path):
     except (CheckpointError, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
-        # np.load on a plain .npy holding an object array lands here too ("allow_pickle=False").
+        # np.load on a plain .npy holding an object array lands here too ("allow_pickle=False"); a
+        # text file too, with numpy's advice to unpickle it, which is never ours to give.
+        reason = "" if "pickle" in str(exc) else f": {exc}"
         raise CheckpointError(f"{path} is not a readable framework checkpoint "
-                              f"(truncated or not an .npz): {exc}") from None
+                              f"(truncated or not an .npz; nothing is ever unpickled){reason}") from None
     try:
         meta = json.loads(str(arrays.pop(META_KEY)))
     except (json.JSONDecodeError, TypeError) as exc:
@@ -302,7 +304,7 @@ def restore(model, path, optimizer=None):
     if optimizer is not None:
         _restore_optimizer(optimizer, meta, arrays, path, model)
     history = _history(meta, arrays, path)
-    training_state = _training_state(meta, arrays, path, model)
+    training_state = _training_state(meta, arrays, path, model, 0 if history is None else history.epochs)
     return Checkpoint(model, optimizer, history, training_state, meta.get("metadata", {}))
 
 
@@ -326,13 +328,17 @@ def _history(meta, arrays, path):
         raise CheckpointError(f"{path}: the history is damaged ({exc})") from None
 
 
-def _training_state(meta, arrays, path, model):
+def _training_state(meta, arrays, path, model, epochs):
     state = meta.get("training_state")
     if state is None:
         return None
     state = dict(state)
     for key in ("rng_start", "rng"):
-        if key in state and state[key] is not None:
+        if state.get(key) is None and (key == "rng_start" or epochs):
+            raise CheckpointError(f"{path}: training_state has no {key!r} (the shuffling generator's state "
+                                  f"{'at the start' if key == 'rng_start' else 'after the last epoch'}); "
+                                  "the run cannot be resumed as it was")
+        if state[key] is not None:
             try:
                 np.random.default_rng().bit_generator.state = state[key]
             except (TypeError, ValueError, KeyError) as exc:
@@ -342,6 +348,9 @@ def _training_state(meta, arrays, path, model):
     if best_epoch is not None:
         if isinstance(best_epoch, bool) or not isinstance(best_epoch, int) or best_epoch < 1:
             raise CheckpointError(f"{path}: training_state best_epoch must be an epoch number, got {best_epoch!r}")
+        if best_epoch > epochs:
+            raise CheckpointError(f"{path}: training_state best_epoch {best_epoch} is beyond the history's "
+                                  f"{epochs} epoch(s)")
         weights = {part: _checked(getattr(model, part), arrays, f"best/{part}/", path, f"best {part[:-1]}")
                    for part in ("params", "buffers")}
         state["best"] = {"epoch": best_epoch, "weights": {part: {k: v.copy() for k, v in values.items()}
@@ -361,6 +370,14 @@ def _restore_optimizer(optimizer, meta, arrays, path, model):
         raise CheckpointError(f"{path}: the optimizer's step count t must be an integer >= 0, got {t!r}")
     for name, value in checked.hyperparameters().items():
         setattr(optimizer, name, value)
+    saved_names = sorted({key.split("/")[1] for key in arrays if key.startswith("optimizer/")})
+    foreign = [name for name in saved_names if name not in optimizer.state_names]
+    if foreign:
+        raise CheckpointError(f"{path}: holds optimizer state {', '.join(foreign)}, which {type(optimizer).__name__} "
+                              f"does not keep (it keeps {', '.join(optimizer.state_names) or 'none'})")
+    if t == 0 and saved_names:
+        raise CheckpointError(f"{path}: the optimizer's step count t is 0 but it holds state "
+                              f"{', '.join(saved_names)}: one of the two was edited")
     optimizer.t = t
     for name in optimizer.state_names:
         prefix = f"optimizer/{name}/"

@@ -80,6 +80,17 @@ META_CASES = [
     ("generator state garbage", set_in(["training_state", "rng"], {"state": 1}), ["training_state['rng'] is not a saved generator state"]),
     ("best epoch a string", set_in(["training_state", "best_epoch"], "2"), ["best_epoch must be an epoch number", "'2'"]),
     ("version from the future", set_in(["version"], 9), ["checkpoint version 9", "reads versions 1, 2"]),
+    ("history a list", set_in(["history"], []), ["['history'] must be dict or null, got list"]),
+    ("no generator state after the last epoch", set_in(["training_state", "rng"], KeyError),
+     ["training_state has no 'rng'", "cannot be resumed"]),
+    ("no generator state at the start", set_in(["training_state", "rng_start"], KeyError),
+     ["training_state has no 'rng_start'"]),
+    ("best epoch beyond the history", set_in(["training_state", "best_epoch"], 99),
+     ["training_state best_epoch 99 is beyond the history's 3 epoch(s)"]),
+    ("step count 0 with state", set_in(["optimizer", "t"], 0), ["step count t is 0 but it holds state m, v"]),
+    ("another optimizer's state", set_in(["optimizer"], {"class": "Momentum", "t": 9,
+                                                         "hyper": {"lr": 0.01, "momentum": 0.9, "clip_norm": None}}),
+     ["holds optimizer state m, which Momentum does not keep (it keeps v)"]),
 ]
 
 ARRAY_CASES = [
@@ -119,6 +130,13 @@ def test_a_damaged_array_is_refused_by_name(tmp_path, trained, what, change, fra
 def test_the_unedited_file_loads_with_its_best_weights(tmp_path, trained):
     checkpoint = load_checkpoint(write(tmp_path, *trained))
     assert checkpoint.epoch == 3 and checkpoint.optimizer.t > 0 and checkpoint.best_weights is not None
+
+
+def test_a_text_file_where_a_model_belongs_gets_no_advice_to_unpickle(tmp_path):
+    (tmp_path / "notes.npz").write_text("these are my notes\n")
+    with pytest.raises(CheckpointError) as info:
+        load(tmp_path / "notes.npz")
+    assert "not a readable framework checkpoint" in str(info.value) and "pickle.load" not in str(info.value)
 
 
 def test_an_npy_file_or_an_open_file_where_a_checkpoint_belongs(tmp_path, trained):
