@@ -118,6 +118,8 @@ def build_parser():
     gradcheck.add_argument("--dropout", type=FRACTION, default=0.0, help="dropout ratio (the same masks each pass)")
     gradcheck.add_argument("--weight-decay", type=number(low=0), default=0.0, help="L2 strength lambda")
     gradcheck.add_argument("--samples", type=POSITIVE, default=5, help="digits samples in the batch")
+    gradcheck.add_argument("--entries", type=POSITIVE, default=200,
+                           help="--model convnet: entries checked per parameter array, drawn at random")
     gradcheck.add_argument("--seed", type=SEED, default=0, help="seed for the weights and the samples")
     return parser
 
@@ -136,13 +138,20 @@ def gradcheck_command(args):
             model.params[key] += rng.normal(scale=0.01, size=model.params[key].shape)
         print(f"the default conv net ({model.parameter_count:,} parameters: two 3x3 convolutions of 32, 2x2 pooling, "
               f"Affine 100, Affine 10; biases moved off 0 by N(0, 0.01^2)) on the first {args.samples} digits as "
-              "1x8x8 images: every parameter's backprop gradient against central differences")
+              f"1x8x8 images: backprop against central differences on {args.entries} entries of each array")
     else:
         model = MLP(64, args.hidden, 10, activation=args.activation, batchnorm=args.batchnorm, dropout=args.dropout,
                     weight_decay=args.weight_decay, seed=args.seed)
         print(f"MLP 64-{'-'.join(map(str, args.hidden))}-10 ({args.activation}) on the first {args.samples} digits: "
               "every parameter's backprop gradient against central differences")
-    report = gradient_check(model, x[:args.samples], t[:args.samples], tolerance=1e-5 if args.batchnorm else 1e-6)
+    def progress(done, total):  # one line redrawn on a terminal, a line a quarter in a log
+        if sys.stderr.isatty() and (done % 50 == 0 or done == total):
+            print(f"\rchecked {done:,} of {total:,} entries", end="\n" if done == total else "", file=sys.stderr)
+        elif not sys.stderr.isatty() and done * 4 // total != (done - 1) * 4 // total:
+            print(f"checked {done:,} of {total:,} entries", file=sys.stderr)
+
+    report = gradient_check(model, x[:args.samples], t[:args.samples], tolerance=1e-5 if args.batchnorm else 1e-6,
+                            entries=args.entries if images else None, progress=progress)
     print(report)
     return 0 if report.passed else 1
 

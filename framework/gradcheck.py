@@ -64,14 +64,16 @@ def step_size(dtype):
     return float(np.finfo(dtype).eps) ** (1 / 3)
 
 
-def _row(name, analytic, numeric, kinks, tolerance, roundoff):
-    """An entry passes on relative error, or when its difference is within the quotient's round-off."""
+def _row(name, analytic, numeric, kinks, tolerance, roundoff, checked=None):
+    """An entry passes on relative error, or when its difference is within the quotient's round-off.
+    checked: the entries compared (a boolean array like analytic's), or None for all of them."""
     diff = np.abs(analytic - numeric)
     within_roundoff = diff <= roundoff
     rel = np.where(within_roundoff, 0.0, diff / np.maximum(np.abs(analytic) + np.abs(numeric), 1e-300))
-    counted = ~kinks
+    counted = ~kinks if checked is None else checked & ~kinks
     return {"name": name, "shape": tuple(analytic.shape), "max_abs_error": float(diff[counted].max(initial=0.0)),
             "max_rel_error": float(rel[counted].max(initial=0.0)), "kinks": int(kinks.sum()),
+            "checked": int(analytic.size if checked is None else checked.sum()),
             "passed": bool((rel[counted] <= tolerance).all())}
 
 
@@ -87,10 +89,11 @@ def _kink_states(layers):
     return [layer.kink_state().copy() for layer in layers if hasattr(layer, "kink_state")]
 
 
-def numerical_with_kinks(f, array, layers, step=None):
+def numerical_with_kinks(f, array, layers, step=None, indices=None, progress=None):
     """Central differences of f() with respect to each entry of `array` (changed in place and put back),
     with the step h_i = eps**(1/3) * max(1, |array_i|) (or h_i = step, as the book's 1e-4), and a
     boolean array marking the entries whose +-h steps changed the kink state of any of `layers`.
+    indices: the flat positions to check (default: all; the others stay 0); progress: called after each.
     Returns (gradient, kinks, round-off bound of each quotient)."""
     grad, kinks = np.zeros_like(array), np.zeros(array.shape, dtype=bool)
     roundoff = np.zeros_like(array)
@@ -101,7 +104,7 @@ def numerical_with_kinks(f, array, layers, step=None):
     base_value = f()
     base = _kink_states(layers)
     eps, h0 = float(np.finfo(array.dtype).eps), step_size(array.dtype)
-    for i in range(flat.size):
+    for i in (range(flat.size) if indices is None else indices):
         original = flat[i]
         h = h0 * max(1.0, abs(float(original))) if step is None else step
         flat[i] = original + h
@@ -115,25 +118,31 @@ def numerical_with_kinks(f, array, layers, step=None):
         flat_kinks[i] = moved
         # Round-off of the quotient: a few units of the loss's last digit, over the step.
         flat_roundoff[i] = 16 * eps * max(abs(f_plus), abs(f_minus), abs(base_value), 1.0) / h
+        if progress is not None:
+            progress()
     return grad, kinks, roundoff
 
 
-def gradient_check(model_or_layer, x, t=None, tolerance=1e-6, seed=0, verbose=False):
+def gradient_check(model_or_layer, x, t=None, tolerance=1e-6, seed=0, verbose=False, entries=None, progress=None):
     """Compare backprop with central differences; returns a GradientReport (print it for a table).
 
     model_or_layer: a network (with params, grads, loss_function, e.g. MLP) and then t are its
     targets; a loss layer (forward(x, t)), with t its targets; or any other layer, for which a
     random upstream gradient drawn from `seed` is used and t is ignored. tolerance: the largest
     relative error that passes (entries within round-off pass too; entries on a kink are skipped).
-    verbose prints the table.
+    verbose prints the table. entries (networks): check at most that many entries of each parameter,
+    drawn at random from `seed` (a large conv net has tens of thousands, two forward passes each);
+    progress: a function called with (entries done, entries in all) after each entry.
     """
     check_number(tolerance, "tolerance", low=0, low_open=True)
+    if entries is not None:
+        check_number(entries, "entries", low=1, integer=True)
     check_seed(seed)
     target = model_or_layer
     if hasattr(target, "loss_function") and hasattr(target, "params"):
         if t is None:
             raise ValueError("t (the targets) is needed to check a network's gradient")
-        rows, what = _check_network(target, x, t, tolerance)
+        rows, what = _check_network(target, x, t, tolerance, entries, seed, progress)
     elif hasattr(target, "forward") and hasattr(target, "backward") and not isinstance(target, type):
         if "t" in inspect.signature(target.forward).parameters:
             if t is None:
@@ -149,7 +158,7 @@ def gradient_check(model_or_layer, x, t=None, tolerance=1e-6, seed=0, verbose=Fa
     return report
 
 
-def _check_network(model, x, t, tolerance):
+def _check_network(model, x, t, tolerance, entries=None, seed=0, progress=None):
     x = np.asarray(x)
     _require_float64([("x", x)] + list(model.params.items()), "inputs and parameters")
     x = model.check_input(x)
@@ -159,13 +168,30 @@ def _check_network(model, x, t, tolerance):
     f()
     model.backward()
     analytic = {key: value.copy() for key, value in model.grads.items()}
+    rng = np.random.default_rng(seed)
+    picked = {key: None if entries is None or param.size <= entries else
+              np.sort(rng.choice(param.size, size=entries, replace=False)) for key, param in model.params.items()}
+    total = sum(param.size if picked[key] is None else len(picked[key]) for key, param in model.params.items())
+    done = [0]
+
+    def step():
+        done[0] += 1
+        progress(done[0], total)
+
     rows = []
     for key, param in model.params.items():
-        numeric, kinks, roundoff = numerical_with_kinks(f, param, model.layers)
-        rows.append(_row(key, analytic[key], numeric, kinks, tolerance, roundoff))
+        numeric, kinks, roundoff = numerical_with_kinks(f, param, model.layers, indices=picked[key],
+                                                        progress=None if progress is None else step)
+        checked = None
+        if picked[key] is not None:
+            checked = np.zeros(param.size, dtype=bool)
+            checked[picked[key]] = True
+            checked = checked.reshape(param.shape)
+        rows.append(_row(key, analytic[key], numeric, kinks, tolerance, roundoff, checked))
     f.restore()
     count = sum(p.size for p in model.params.values())
-    what = f"{type(model).__name__}: {count:,} parameters, {len(x)} samples, float64, 2 forward passes each"
+    sampled = "" if total == count else f", {total:,} entries checked (at most {entries} per array, drawn at random)"
+    what = f"{type(model).__name__}: {count:,} parameters{sampled}, {len(x)} samples, float64, 2 forward passes each"
     return rows, what
 
 

@@ -270,3 +270,35 @@ def test_a_checkpoint_listed_before_early_stopping_keeps_the_same_best_weights(r
         np.testing.assert_array_equal(best["params"]["W1"], model.params["W1"])  # the model ends on the best
         saved.append(best["params"]["W1"])
     np.testing.assert_array_equal(saved[0], saved[1])
+
+
+def test_gradient_check_of_a_sample_of_entries_still_catches_a_wrong_gradient(rng):
+    from framework.gradcheck import gradient_check
+    model = conv_net((1, 6, 6), filters=(3,), kernel_size=3, hidden_size=5, output_size=3, seed=0)
+    for key in model.params:
+        if key.startswith("b"):
+            model.params[key] += rng.normal(scale=0.01, size=model.params[key].shape)  # off ReLU's kink
+    x, t = rng.normal(size=(4, 1, 6, 6)), np.array([0, 1, 2, 0])
+    calls = []
+    report = gradient_check(model, x, t, entries=4, progress=lambda done, total: calls.append((done, total)))
+    sizes = [min(4, p.size) for p in model.params.values()]
+    assert report.passed and [row["checked"] for row in report.rows] == sizes
+    assert calls[-1] == (sum(sizes), sum(sizes)) and len(calls) == sum(sizes)
+    conv = model.layers[0]
+    original = conv.parameter_gradients
+
+    def off_by_a_tenth(dout):  # a backprop bug: every filter gradient 10% too large
+        out = original(dout)
+        conv.grads["W"] *= 1.1
+        return out
+
+    conv.parameter_gradients = off_by_a_tenth
+    assert not gradient_check(model, x, t, entries=4).passed
+
+
+def test_gradcheck_of_the_conv_net_on_the_command_line_takes_seconds_and_says_how_far_it_is(capsys):
+    from framework.cli import main
+    assert main(["gradcheck", "--model", "convnet", "--entries", "20"]) == 0
+    captured = capsys.readouterr()
+    # Eight arrays: seven hold more than 20 entries (20 checked each), b4 holds 10: 150 entries.
+    assert "checked 150 of 150 entries" in captured.err and "all passed" in captured.out
