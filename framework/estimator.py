@@ -38,6 +38,25 @@ SOLVERS = ("adam", "sgd", "lbfgs") + tuple(name for name in OPTIMIZERS if name n
 SGD_FAMILY = ("sgd", "momentum", "nesterov")
 
 
+class _LayerArrays(list):
+    """coefs_ or intercepts_: a list of the network's own arrays, so `est.coefs_[0] = W` changes the
+    network (W's values are copied in, shape checked) instead of a throwaway list."""
+
+    def __init__(self, estimator, prefix, name):
+        super().__init__(estimator.model_.params[f"{prefix}{i}"] for i in range(1, estimator.n_layers_))
+        self._estimator, self._prefix, self._name = estimator, prefix, name
+
+    def __setitem__(self, i, array):
+        if not isinstance(i, (int, np.integer)):
+            raise TypeError(f"{self._name}[...] = takes one layer's index, got {i!r}")
+        index = range(len(self))[i]  # negative indices as a list takes them; IndexError past the end
+        self._estimator._set_layer(self._prefix, self._name, index, array)
+        super().__setitem__(index, self._estimator.model_.params[f"{self._prefix}{index + 1}"])
+
+    def __reduce__(self):  # pickled (or deep-copied) as the plain list of arrays it shows
+        return list, (list(self),)
+
+
 def _store_arguments(estimator, arguments):
     """scikit-learn's convention for __init__: every argument stored verbatim under its own name (checked
     in fit); `arguments` is the constructor's locals(), whose signature names the defaults."""
@@ -398,7 +417,7 @@ class _MLPEstimator(BaseEstimator):
     def coefs_(self):
         """The weight matrices [W1, W2, ...], (fan_in, fan_out) each: the network's own arrays."""
         check_is_fitted(self, "model_")
-        return [self.model_.params[f"W{i}"] for i in range(1, self.n_layers_)]
+        return _LayerArrays(self, "W", "coefs_")
 
     @coefs_.setter
     def coefs_(self, arrays):
@@ -408,7 +427,7 @@ class _MLPEstimator(BaseEstimator):
     def intercepts_(self):
         """The bias vectors [b1, b2, ...]: the network's own arrays."""
         check_is_fitted(self, "model_")
-        return [self.model_.params[f"b{i}"] for i in range(1, self.n_layers_)]
+        return _LayerArrays(self, "b", "intercepts_")
 
     @intercepts_.setter
     def intercepts_(self, arrays):
@@ -420,14 +439,18 @@ class _MLPEstimator(BaseEstimator):
         arrays = list(arrays)
         if len(arrays) != self.n_layers_ - 1:
             raise ValueError(f"{name} must hold {self.n_layers_ - 1} arrays, one per layer, got {len(arrays)}")
-        for i, array in enumerate(arrays, start=1):
-            target = self.model_.params[f"{prefix}{i}"]
-            array = np.asarray(array)
-            if array.shape != target.shape:
-                raise ValueError(f"{name}[{i - 1}] must have shape {target.shape}, got {array.shape}")
-            if not np.isfinite(array).all():
-                raise ValueError(f"{name}[{i - 1}] must be finite, got NaN or infinite values")
-            target[...] = array
+        for i, array in enumerate(arrays):
+            self._set_layer(prefix, name, i, array)
+
+    def _set_layer(self, prefix, name, i, array):
+        """`coefs_[i] = W` (or intercepts_): W's values copied into the network's array, checked first."""
+        target = self.model_.params[f"{prefix}{i + 1}"]
+        array = np.asarray(array)
+        if array.shape != target.shape:
+            raise ValueError(f"{name}[{i}] must have shape {target.shape}, got {array.shape}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name}[{i}] must be finite, got NaN or infinite values")
+        target[...] = array
 
     # -- prediction -----------------------------------------------------------------------------
     def _scores(self, X):

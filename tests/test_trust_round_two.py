@@ -302,3 +302,26 @@ def test_gradcheck_of_the_conv_net_on_the_command_line_takes_seconds_and_says_ho
     captured = capsys.readouterr()
     # Eight arrays: seven hold more than 20 entries (20 checked each), b4 holds 10: 150 entries.
     assert "checked 150 of 150 entries" in captured.err and "all passed" in captured.out
+
+
+def test_assigning_one_layer_of_coefs_changes_the_network_or_raises(rng):
+    import copy
+    import pickle
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from framework import MLPClassifier
+    X, y = rng.normal(size=(30, 3)), np.arange(30) % 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0).fit(X, y)
+    W = np.full((3, 4), 0.25)
+    model.coefs_[0] = W
+    np.testing.assert_array_equal(model.model_.params["W1"], W)
+    model.intercepts_[-1] = np.ones(3)
+    np.testing.assert_array_equal(model.model_.params["b2"], np.ones(3))
+    with pytest.raises(ValueError, match=r"coefs_\[1\] must have shape \(4, 3\), got \(3, 4\)"):
+        model.coefs_[1] = W
+    with pytest.raises(ValueError, match=r"coefs_\[0\] must be finite"):
+        model.coefs_[0] = np.full((3, 4), np.nan)
+    assert type(pickle.loads(pickle.dumps(model.coefs_))) is list and len(copy.deepcopy(model.coefs_)) == 2
