@@ -1,13 +1,14 @@
 """framework: a small neural-network framework in NumPy, in the style of "Deep Learning from Scratch".
 
-Modules, one idea each: functions (softmax, cross-entropy, numerical_gradient), layers (Affine,
-ReLU, ..., SoftmaxCrossEntropy), naive_layers (MulLayer, AddLayer), network (Sequential, MLP),
-flat (one buffer behind many arrays), optimizers (SGD ... AdamW), fused (an optional compiled
-Adam step), training (Trainer, fit), history, callbacks (EarlyStopping, ModelCheckpoint, ...),
-schedules, io (save, load), fileio (atomic writes), datasets (loaders), preprocessing (split,
-standardize), terminal (text curves), plot (PNG pictures), gradcheck, trace, estimator
-(MLPClassifier), validation (the input checks), cli (python -m framework). Importing this
-package imports NumPy only; scikit-learn, tqdm and matplotlib are imported where they are needed.
+Modules, one idea each. The rooms the book has: functions (softmax, cross-entropy,
+numerical_gradient), layer (what every layer is), layers (Affine, ReLU, Sigmoid, Tanh, Dropout,
+BatchNormalization), losses (SoftmaxCrossEntropy, ...), conv and im2col (Convolution, Pooling),
+sequential (Sequential), network (MLP, SimpleConvNet), optimizers (SGD ... AdamW), training
+(Trainer, fit), naive_layers (MulLayer, AddLayer). Around them: engine (all the speed machinery),
+checks (argument checks), checkpoint (save, load; also as io), fileio (atomic writes), history,
+callbacks, schedules, datasets, preprocessing, terminal, plot, gradcheck, trace, book (the book's
+names), estimator (MLPClassifier, ...), cli (python -m framework). Importing this package imports
+NumPy only; scikit-learn, tqdm, matplotlib and threadpoolctl are imported where they are needed.
 """
 from . import functions, layers, network, optimizers
 from .network import MLP, Sequential

@@ -23,33 +23,33 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .im2col import conv_output_size
+
 # -- constant caches ---------------------------------------------------------------------------------
 _CONSTANTS = {}
 _MAX_CONSTANTS = 64  # a run uses two or three batch sizes; a sweep over sizes must not pile up arrays
 
 
-def _constant(key, make):
+def _constant(key, make, *args):
+    """The read-only array make(*args), made once per key."""
     array = _CONSTANTS.get(key)
     if array is None:
         if len(_CONSTANTS) >= _MAX_CONSTANTS:
             _CONSTANTS.clear()
-        array = _CONSTANTS[key] = make()
+        array = _CONSTANTS[key] = make(*args)
         array.setflags(write=False)
     return array
 
 
 def ones(n, dtype):
     """A cached, read-only vector of n ones: `ones(N) @ dout` sums rows with BLAS."""
-    array = _CONSTANTS.get(("ones", n, dtype))
-    return array if array is not None else _constant(("ones", n, dtype), lambda: np.ones(n, dtype=dtype))
+    return _constant(("ones", n, dtype), np.ones, n, dtype)
 
 
 def row_starts(n, num_classes):
     """Cached [0, C, 2C, ...]: where each row of a C-contiguous (n, C) array starts in its flat view,
     so that a.ravel()[row_starts + t] is a[arange(n), t] without building the index pair."""
-    array = _CONSTANTS.get(("row_starts", n, num_classes))
-    return array if array is not None else \
-        _constant(("row_starts", n, num_classes), lambda: np.arange(n) * num_classes)
+    return _constant(("row_starts", n, num_classes), np.arange, 0, n * num_classes, num_classes)
 
 
 # -- one buffer behind many arrays -------------------------------------------------------------------
@@ -289,10 +289,10 @@ def largest_product(model, batch_size):
             largest, shape = max(largest, batch_size * W.shape[0] * W.shape[1]), (W.shape[1],)
         elif kind == "Convolution" and len(shape) == 3:
             filters, channels, filter_h, filter_w = W.shape
-            out = [(size + 2 * layer.pad - f) // layer.stride + 1 for size, f in zip(shape[1:], (filter_h, filter_w))]
+            out = [conv_output_size(size, f, layer.stride, layer.pad) for size, f in zip(shape[1:], W.shape[2:])]
             largest, shape = max(largest, filters * channels * filter_h * filter_w * out[0] * out[1]), (filters, *out)
         elif kind == "Pooling" and len(shape) == 3:
-            shape = (shape[0], *[(size + 2 * layer.pad - p) // layer.stride + 1
+            shape = (shape[0], *[conv_output_size(size, p, layer.stride, layer.pad)
                                  for size, p in zip(shape[1:], (layer.pool_h, layer.pool_w))])
         elif kind == "Flatten":
             shape = (int(np.prod(shape)),)

@@ -1,4 +1,4 @@
-"""framework.flat: packed buffers change no number (nor do in-place optimizer rules and the skipped first dx)."""
+"""framework.engine's packed buffers change no number (nor do in-place optimizer rules and the skipped first dx)."""
 import numpy as np
 import pytest
 

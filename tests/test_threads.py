@@ -87,7 +87,7 @@ def test_threads_argument_is_checked_and_the_run_is_the_same_on_any_count(rng):
 
 
 def test_estimators_take_threads(rng):
-    framework = pytest.importorskip("framework")
+    import framework
     X, y = small_data(rng)
     model = framework.MLPClassifier(hidden_layer_sizes=(5,), max_iter=2, threads=1, random_state=0)
     assert model.get_params()["threads"] == 1
