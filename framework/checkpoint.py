@@ -198,6 +198,21 @@ SCHEMA = {"format": (str,), "version": (int,), "model": (dict,), "model_rng": (l
           "history": (dict, None), "training_state": (dict, None), "metadata": (dict,)}
 
 
+def _check_declared_size(data, key, path):
+    """Refuse an entry whose header declares more data than the file holds, before numpy allocates it
+    (a damaged or hand-edited header can declare terabytes)."""
+    info = data.zip.getinfo(key + ".npy")
+    with data.zip.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(member, max_header_size=10_000)
+        declared = member.tell() + int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if dtype.hasobject or declared != info.file_size:
+        held = "Python objects (refusing to unpickle)" if dtype.hasobject else f"{info.file_size:,} bytes"
+        raise CheckpointError(f"{path}: entry {key!r} declares an array of shape {shape} and dtype {dtype} "
+                              f"({declared:,} bytes) but holds {held}; the file is damaged or was edited")
+
+
 def _read(path):
     """The JSON entry (checked against SCHEMA) and the arrays of a checkpoint, never unpickling anything."""
     if not isinstance(path, (str, bytes, os.PathLike)):
@@ -213,6 +228,7 @@ def _read(path):
                 raise CheckpointError(f"{path} is not a framework checkpoint (no {META_KEY} entry)")
             arrays = {}
             for key in data.files:
+                _check_declared_size(data, key, path)
                 try:
                     arrays[key] = data[key]
                 except ValueError as exc:  # an object array would need pickle

@@ -179,3 +179,21 @@ def test_loading_into_another_optimizer_class_is_refused(tmp_path, trained):
     path = write(tmp_path, *trained)
     with pytest.raises(CheckpointError, match="trained with Adam, not Momentum"):
         io.restore(MLP(5, [4], 3, seed=0), path, Momentum())
+
+
+def test_an_entry_whose_header_declares_terabytes_is_refused_before_anything_is_allocated(trained, tmp_path):
+    import io as bytes_io
+    import zipfile
+    path = write(tmp_path, *trained)
+    forged = tmp_path / "forged.npz"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(forged, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "param/W1.npy":
+                header = bytes_io.BytesIO()
+                np.lib.format.write_array_header_1_0(
+                    header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+                data = header.getvalue() + data[len(header.getvalue()):]
+            target.writestr(info.filename, data)
+    with pytest.raises(CheckpointError, match=r"'param/W1' declares an array of shape \(1000000000000,\).*damaged"):
+        load(forged)
