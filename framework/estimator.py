@@ -29,7 +29,7 @@ from .functions import log_softmax, sigmoid, softmax
 from .losses import PoissonDeviance
 from .network import LOSSES, MLP, conv_net
 from .optimizers import OPTIMIZERS
-from .training import Trainer, split_validation
+from .training import Trainer
 from .checks import check_dtype, check_sample_weight
 
 #: scikit-learn's activation names and ours ("logistic" is our "sigmoid").
@@ -265,6 +265,10 @@ class _MLPEstimator(BaseEstimator):
     def _start_curves(self):
         """What the stochastic solvers record: the loss per epoch, the best values, the stopping tracker."""
         self.loss_curve_ = []
+        self._start_stopping()
+
+    def _start_stopping(self):
+        """The stopping rule's state: the best training loss, or with early_stopping the validation scores."""
         self.best_loss_ = np.inf
         self.validation_scores_ = [] if self.early_stopping else None
         self.best_validation_score_ = -np.inf if self.early_stopping else None
@@ -325,6 +329,8 @@ class _MLPEstimator(BaseEstimator):
         if not reset and not incremental:  # warm_start: keep the weights, start a new optimizer as scikit-learn does
             self._optimizer = self._make_optimizer()
             self._tracker.wait = 0
+        if self._tracker.monitor != ("val_score" if self.early_stopping else "loss"):
+            self._start_stopping()  # early_stopping was switched between warm fits: watch the new quantity afresh
         self.n_iter_ = 0  # this call's epochs, as scikit-learn counts them
         batch_size = min(200, X.shape[0]) if self.batch_size == "auto" else min(self.batch_size, X.shape[0])
         validation = None
@@ -350,29 +356,19 @@ class _MLPEstimator(BaseEstimator):
             self.best_loss_ = None
 
     def _split_validation(self, X, t, sample_weight):
-        """scikit-learn's early-stopping split: validation_fraction held out, stratified by class for a
-        classifier, with its error messages."""
-        n_val = int(np.ceil(self.validation_fraction * X.shape[0]))
-        labels = self._labels_for_split(t)
-        if labels is not None and len(self.classes_) == 2:
-            # scikit-learn stratifies two classes with train_test_split: the same call, for its own errors
-            from sklearn.model_selection import train_test_split
-            train_test_split(np.zeros(len(t)), stratify=(labels == 1)[:, None], test_size=self.validation_fraction)
-        if labels is not None and np.bincount(labels).min() < 2:
-            # scikit-learn splits several classes at random; so do we when a class is too small to share
-            order = self._rng.permutation(X.shape[0])
-            return _rows(X, t, sample_weight, order[n_val:], order[:n_val])
-        if n_val < 2:
+        """scikit-learn's early-stopping split: validation_fraction held out at random, stratified by
+        class only for two classes (scikit-learn's n_outputs_ 1), with scikit-learn's errors."""
+        from sklearn.model_selection import train_test_split
+        train, val = train_test_split(np.arange(X.shape[0]), test_size=self.validation_fraction,
+                                      stratify=self._labels_for_split(t),
+                                      random_state=int(self._rng.integers(2 ** 31 - 1)))
+        if len(val) < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
-                             "your dataset.")
-        if labels is not None and t.ndim == 2:  # one logistic unit: stratify by its 0/1 column
-            from .preprocessing import stratified_split
-            train, val = stratified_split(labels, self.validation_fraction, self._rng, name="validation_fraction")
-            return _rows(X, t, sample_weight, train, val)
-        return split_validation(X, t, sample_weight, self.validation_fraction, self._rng)
+                             "your dataset.")  # scikit-learn's words
+        return _rows(X, t, sample_weight, train, val)
 
     def _labels_for_split(self, t):
-        """Class indices to stratify the early-stopping split by, or None (regression, multilabel)."""
+        """Labels to stratify the early-stopping split by, or None (at random)."""
         return None
 
     def _fit_lbfgs(self, X, t, sample_weight):
@@ -495,11 +491,9 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         return True  # an indicator matrix y: multilabel
 
     def _labels_for_split(self, t):
-        if self._head == "softmax":
-            return t
-        if self._head == "logistic":
-            return t[:, 0].astype(np.int64)
-        return None  # multilabel: at random, as scikit-learn
+        if self._head == "multilabel" or len(self.classes_) > 2:
+            return None  # several outputs: at random, as scikit-learn
+        return (t[:, 0] if self._head == "logistic" else t).astype(bool)[:, None]  # scikit-learn's binarized y
 
     def _validation_score(self, logs):
         """The score early stopping watches: accuracy on the held-out samples (scikit-learn's; for

@@ -325,3 +325,37 @@ def test_assigning_one_layer_of_coefs_changes_the_network_or_raises(rng):
     with pytest.raises(ValueError, match=r"coefs_\[0\] must be finite"):
         model.coefs_[0] = np.full((3, 4), np.nan)
     assert type(pickle.loads(pickle.dumps(model.coefs_))) is list and len(copy.deepcopy(model.coefs_)) == 2
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+@pytest.mark.parametrize("first, then", [(False, True), (True, False)])
+def test_early_stopping_switched_between_warm_fits_watches_the_new_quantity(first, then, digits):
+    from framework import MLPClassifier
+    X, y = digits
+    model = MLPClassifier(hidden_layer_sizes=(10,), max_iter=3, warm_start=True, early_stopping=first,
+                          random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+        model.set_params(early_stopping=then).fit(X, y)
+    assert len(model.loss_curve_) == 6
+    if then:
+        assert len(model.validation_scores_) == 3 and model.best_loss_ is None
+    else:
+        assert model.validation_scores_ is None and model.best_loss_ == min(model.loss_curve_[3:])
+
+
+def test_early_stopping_on_small_data_of_many_classes_splits_at_random_as_scikit_learn(digits):
+    from framework import MLPClassifier
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(hidden_layer_sizes=(10,), max_iter=3, early_stopping=True, random_state=0)
+        model.fit(X[:60], y[:60])  # 6 held out for 10 classes: no stratified split exists
+    assert len(model.validation_scores_) == 3
