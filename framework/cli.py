@@ -19,6 +19,7 @@ from .checks import check_number
 
 DATASETS = ("digits", "iris", "wine", "breast_cancer", "moons", "circles", "spiral", "mnist", "fashion")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
+MODELS = ("mlp", "convnet")
 
 
 def number(kind=float, low=None, high=None, low_open=False, high_open=False):
@@ -58,7 +59,7 @@ def build_parser():
 
     train = commands.add_parser("train", help="train an MLP and report its test accuracy", formatter_class=defaults)
     train.add_argument("--dataset", default="digits", choices=DATASETS)
-    train.add_argument("--model", default="mlp", choices=("mlp", "convnet"),
+    train.add_argument("--model", default="mlp", choices=MODELS,
                        help="mlp: --hidden layers of --activation; convnet: two 3x3 convolutions of 32, 2x2 pooling, "
                             "Affine 100 (image datasets: digits, mnist, fashion)")
     train.add_argument("--hidden", type=POSITIVE, nargs="+", default=[100], metavar="SIZE",
@@ -102,6 +103,10 @@ def build_parser():
     predict.add_argument("model", metavar="MODEL.npz")
     predict.add_argument("input", metavar="INPUT.npy|.csv")
     predict.add_argument("--output", metavar="FILE.csv", help="where to write (default: standard output)")
+    predict.add_argument("--scaled", action="store_true",
+                         help="INPUT is already scaled as in training (by default its rows are raw, as the "
+                              "dataset gives them: digits' pixels 0..16, iris in cm, and `predict` scales them "
+                              "as `train` did)")
     download = commands.add_parser("download", help="fetch MNIST's files into datasets/ (mirrors, checksums, resume)")
     download.add_argument("dataset", choices=("mnist",), help="the data set to fetch")
     download.add_argument("--folder", metavar="DIR", help="where to put the files (default: <data home>/mnist)")
@@ -109,7 +114,7 @@ def build_parser():
                           help="a base URL holding the four .gz files; repeat for several (default: three known mirrors)")
     gradcheck = commands.add_parser("gradcheck", help="check backprop against central differences on an MLP",
                                     formatter_class=defaults)
-    gradcheck.add_argument("--model", default="mlp", choices=("mlp", "convnet"),
+    gradcheck.add_argument("--model", default="mlp", choices=MODELS,
                            help="mlp (the flags below) or the default conv net of train --model convnet")
     gradcheck.add_argument("--hidden", type=POSITIVE, nargs="+", default=[100], metavar="SIZE",
                            help="hidden layer sizes")
@@ -180,6 +185,18 @@ def load_dataset(name, seed, dtype, images=False):
     return loader(seed=seed, dtype=dtype)
 
 
+def input_scaling(name, seed):
+    """How `load_dataset` scaled the features, as {"offset": ..., "scale": ...} (scaled = (raw - offset) / scale;
+    a number, or one per feature), or None when it did not: `predict` applies it to raw rows."""
+    if name in ("digits", "mnist", "fashion"):
+        return {"offset": 0.0, "scale": 16.0 if name == "digits" else 255.0}  # pixels 0..16 or 0..255
+    if name in ("iris", "wine", "breast_cancer"):  # each feature to [0, 1] by the training set's range
+        (raw, _), _ = getattr(datasets, f"load_{name}")(seed=seed, normalize=False)
+        span = np.ptp(raw, axis=0)
+        return {"offset": raw.min(axis=0).tolist(), "scale": np.where(span == 0, 1.0, span).tolist()}
+    return None
+
+
 def make_schedule(name, lr, epochs):
     if name == "constant":
         return None
@@ -207,9 +224,12 @@ def run_settings(checkpoint, path):
         if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
             raise ValueError(f"{path}: run setting {key!r} must be {getattr(kind, '__name__', 'a number')}, "
                              f"got {value!r}")
-    if settings["dataset"] not in DATASETS or settings["schedule"] not in SCHEDULES \
-            or settings["dtype"] not in ("float32", "float64") or settings.get("model", "mlp") not in ("mlp", "convnet"):
-        raise ValueError(f"{path}: unknown dataset, schedule or dtype in its run settings {settings}")
+    known = {"dataset": DATASETS, "schedule": SCHEDULES, "dtype": ("float32", "float64"), "model": MODELS}
+    for key, choices in known.items():
+        value = settings.get(key, "mlp")  # files written before --model existed trained an MLP
+        if value not in choices:
+            raise ValueError(f"{path}: run setting {key!r} is {value!r}, which this framework does not know "
+                             f"(known: {', '.join(choices)}); the file was edited or written by another version")
     return dict(settings)
 
 
@@ -270,7 +290,7 @@ def train(args):
         settings = {"dataset": args.dataset, "seed": args.seed, "dtype": args.dtype, "batch_size": args.batch_size,
                     "validation_fraction": fraction, "schedule": args.schedule, "lr": args.lr,
                     "epochs_planned": args.epochs, "early_stopping": args.early_stopping, "patience": args.patience,
-                    "model": args.model}
+                    "model": args.model, "input_scaling": input_scaling(args.dataset, args.seed)}
     images = settings.get("model", "mlp") == "convnet"
     (x_train, t_train), (x_test, t_test) = load_dataset(settings["dataset"], settings["seed"], settings["dtype"],
                                                         images=images)
@@ -360,21 +380,62 @@ def read_rows(path):
     raise ValueError(f"INPUT must end in .npy or .csv, got {path!r}")
 
 
+def scale_rows(x, scaling, path):
+    """Raw rows x scaled as the model's training data were: (x - offset) / scale, checked."""
+    try:
+        offset, scale = (np.asarray(scaling[key], dtype=np.float64) for key in ("offset", "scale"))
+    except (TypeError, KeyError, ValueError):
+        raise ValueError(f"{path}: run setting 'input_scaling' must hold numbers 'offset' and 'scale', "
+                         f"got {scaling!r}") from None
+    if offset.ndim > 1 or offset.shape != scale.shape or not (np.isfinite(offset).all() and (scale > 0).all()):
+        raise ValueError(f"{path}: run setting 'input_scaling' must hold finite offsets and positive scales "
+                         f"of one shape, got {scaling!r}")
+    features = x.shape[-1] if x.ndim == 2 else int(np.prod(x.shape[1:]))
+    if offset.ndim == 1 and len(offset) != features:
+        raise ValueError(f"INPUT must have {len(offset)} features per row, as the model was trained on, got {features}")
+    return ((x - offset) / scale).astype(x.dtype if x.dtype.kind == "f" else np.float64)
+
+
+def prediction_table(model, x):
+    """CSV text of the model's predictions for x, one row per sample, as its loss layer reads its outputs:
+    softmax: the label and each class's probability; a sigmoid per output (multilabel, yes/no): each
+    output's 0/1 and its probability; a regression: the predicted values (for Poisson, exp of the scores)."""
+    def rows(*tables):
+        return [",".join(f"{v:.6g}" for table in tables for v in table[i]) for i in range(len(x))]
+    kind = type(model.loss_layer).__name__
+    if kind == "SoftmaxCrossEntropy":
+        p = model.predict_proba(x)
+        lines = ["label," + ",".join(f"p{c}" for c in range(p.shape[1]))]
+        lines += [f"{row.argmax()},{text}" for row, text in zip(p, rows(p))]
+    elif kind == "SigmoidCrossEntropy":  # each output on its own: no argmax across outputs
+        p = model.predict_proba(x)
+        outputs = range(p.shape[1])
+        lines = [",".join([f"label{k}" for k in outputs] + [f"p{k}" for k in outputs])]
+        lines += rows((p > 0.5).astype(np.int64), p)
+    else:
+        y = model.predict(x)
+        if kind == "PoissonDeviance":
+            y = np.exp(y)  # the predicted mean: the loss's log link undone
+        lines = [",".join(f"y{k}" for k in range(y.shape[1]))] + rows(y)
+    return "\n".join(lines) + "\n"
+
+
 def predict_command(args):
     if args.output:
         check_distinct([("--output", args.output)], [("MODEL", args.model), ("INPUT", args.input)])
         check_writable(args.output, "--output")
-    model = checkpoints.load(args.model)
+    checkpoint = checkpoints.load_checkpoint(args.model)
+    model = checkpoint.model
     x = read_rows(args.input)
     if x.ndim == 1:
         x = x.reshape(1, -1)
+    scaling = checkpoint.metadata.get("run", {}).get("input_scaling") if not args.scaled else None
+    if scaling is not None:
+        x = scale_rows(x, scaling, args.model)
     shape = model.input_shape
     if shape is not None and x.ndim == 2 and x.shape[1] == int(np.prod(shape)):
         x = x.reshape((len(x),) + tuple(shape))  # rows of pixels, as a CSV holds them, for a conv net
-    probabilities = model.predict_proba(x)
-    header = "label," + ",".join(f"p{c}" for c in range(probabilities.shape[1]))
-    lines = [header] + [f"{p.argmax()}," + ",".join(f"{v:.6g}" for v in p) for p in probabilities]
-    text = "\n".join(lines) + "\n"
+    text = prediction_table(model, x)
     if args.output:
         atomic_write_text(args.output, text)
         print(f"{len(x)} predictions written to {args.output}")

@@ -169,8 +169,11 @@ def cli_files(tmp_path_factory):
     with np.load(folder / "run.npz", allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
     meta = json.loads(str(arrays.pop("__framework__")))
-    meta["metadata"] = {}
+    original, meta["metadata"] = meta["metadata"], {}
     np.savez(folder / "no_settings.npz", **arrays, __framework__=np.array(json.dumps(meta)))
+    meta["metadata"] = json.loads(json.dumps(original))
+    meta["metadata"]["run"]["dataset"] = "digitz"
+    np.savez(folder / "tampered.npz", **arrays, __framework__=np.array(json.dumps(meta)))
     meta["model"]["config"]["hidden_sizes"] = [10 ** 7, 10 ** 7]
     np.savez(folder / "absurd.npz", **arrays, __framework__=np.array(json.dumps(meta)))
     np.save(folder / "x.npy", np.zeros((2, 64)))
@@ -182,10 +185,12 @@ def cli_files(tmp_path_factory):
 @pytest.mark.parametrize("argv, message", [
     (["predict", "{f}/x.npy", "{f}/run.npz"], "holds a single array (.npy), not a framework checkpoint"),
     (["predict", "{f}/run.npz", "{f}/empty.csv"], "holds no rows of numbers"),
-    (["predict", "{f}/run.npz", "{f}/huge.npy"], "scores overflowed float64"),
+    (["predict", "{f}/run.npz", "{f}/huge.npy", "--scaled"], "scores overflowed float64"),
     (["evaluate", "{f}/no_settings.npz"], "does not say how it was trained"),
     (["train", "--resume", "{f}/no_settings.npz"], "does not say how it was trained"),
     (["evaluate", "{f}/absurd.npz"], "more than this machine's"),
+    (["evaluate", "{f}/tampered.npz"], "run setting 'dataset' is 'digitz', which this framework does not know"),
+    (["train", "--resume", "{f}/tampered.npz"], "(known: digits, iris"),
     (["train", "--hidden", "100000", "100000"], "more than this machine's"),
     (["train", "--plot", "{f}/missing/curves.png"], "the folder"),
     (["train", "--plot", "{f}/curves.xyz"], "must end in one of"),
@@ -244,3 +249,50 @@ def test_resuming_into_the_same_checkpoint_is_how_a_run_goes_on(tmp_path, capsys
     path = str(tmp_path / "run.npz")
     assert main(["train", "--epochs", "1", "--progress", "0", "--checkpoint", path]) == 0
     assert main(["train", "--epochs", "2", "--progress", "0", "--resume", path, "--checkpoint", path]) == 0
+
+
+@pytest.mark.parametrize("loss, header", [
+    ("binary_cross_entropy", "label0,label1,label2,p0,p1,p2"), ("squared_error", "y0,y1,y2"), ("poisson", "y0,y1,y2")])
+def test_predict_reads_each_output_as_the_models_loss_does(loss, header, tmp_path, capsys):
+    """A multilabel model's outputs are each a yes/no (no argmax "label" across them); a regression's are values."""
+    import numpy as np
+
+    from framework import io
+    from framework.network import MLP
+    model = MLP(4, [5], 3, loss=loss, seed=0)
+    x = np.random.default_rng(0).normal(size=(6, 4))
+    io.save(model, tmp_path / "m.npz")
+    np.save(tmp_path / "x.npy", x)
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "m.npz"), str(tmp_path / "x.npy")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    table = np.array([line.split(",") for line in lines[1:]], dtype=float)
+    assert lines[0] == header and table.shape[0] == 6
+    if loss == "binary_cross_entropy":
+        p = model.predict_proba(x)
+        np.testing.assert_allclose(table[:, 3:], p, rtol=1e-5)
+        assert (table[:, :3] == (p > 0.5)).all()
+    else:
+        expected = model.predict(x)
+        np.testing.assert_allclose(table, np.exp(expected) if loss == "poisson" else expected, rtol=1e-5, atol=1e-6)
+
+
+def test_predict_scales_raw_rows_as_training_did_and_says_how_to_skip_it(cli_files, tmp_path, capsys):
+    """The checkpoint keeps the training data's scaling: digits' raw pixels 0..16 give the labels the
+    model gives their scaled copy; --scaled takes rows already scaled."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    from framework import io
+    raw = load_digits().data[:20]
+    np.save(tmp_path / "raw.npy", raw)
+    np.savetxt(tmp_path / "scaled.csv", raw / 16, delimiter=",")
+    tables = []
+    for argv in (["{f}/raw.npy"], ["{f}/scaled.csv", "--scaled"]):
+        capsys.readouterr()
+        assert main(["predict", str(cli_files / "run.npz")] + [a.format(f=tmp_path) for a in argv]) == 0
+        tables.append(np.loadtxt(capsys.readouterr().out.splitlines()[1:], delimiter=","))
+    expected = io.load(cli_files / "run.npz").predict_proba(raw / 16)
+    np.testing.assert_allclose(tables[0][:, 1:], expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(tables[0], tables[1])
+    assert main(["predict", str(cli_files / "run.npz"), str(tmp_path / "raw.npy")]) == 0
