@@ -18,7 +18,7 @@ from .history import EPOCH_KEYS, History
 from .checks import check_dtype
 from .layers import (Affine, BatchNormalization, Convolution, Dropout, Flatten, Identity, Pooling, ReLU, Sigmoid,
                      SoftmaxCrossEntropy, Tanh)
-from .network import MLP, Sequential, SimpleConvNet
+from .network import MLP, DeepConvNet, Sequential, SimpleConvNet
 from .optimizers import OPTIMIZERS
 
 FORMAT, VERSION = "framework-checkpoint", 2
@@ -76,7 +76,7 @@ def _build_layer(spec, dtype):
 
 
 #: Networks saved by their constructor's arguments (`config`); any other Sequential is saved layer by layer.
-MODELS = {"MLP": MLP, "SimpleConvNet": SimpleConvNet}
+MODELS = {"MLP": MLP, "SimpleConvNet": SimpleConvNet, "DeepConvNet": DeepConvNet}
 
 
 def describe_model(model):

@@ -172,16 +172,18 @@ class Dropout(Layer):
     (a network shares its own Generator with all its Dropout layers).
     """
 
-    formula = ("out = x * mask / (1 - ratio)", "dx = dout * mask / (1 - ratio)")
-
     def __init__(self, ratio=0.5, seed=None, inverted=True):
         super().__init__()
         check_number(ratio, "ratio", low=0, high=1, high_open=True)
         self.ratio, self.inverted = ratio, check_bool(inverted, "inverted")
         self.rng = np.random.default_rng(check_seed(seed))
         self.scaled_mask = None
-        if not inverted:
-            self.formula = ("out = x * mask (training), x * (1 - ratio) (inference)", "dx = dout * mask")
+
+    @property
+    def formula(self):
+        if self.inverted:
+            return "out = x * mask / (1 - ratio)", "dx = dout * mask / (1 - ratio)"
+        return "out = x * mask (training), x * (1 - ratio) (inference)", "dx = dout * mask"
 
     def forward(self, x, train=True):
         if x.dtype.kind != "f":

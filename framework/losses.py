@@ -66,6 +66,21 @@ class SoftmaxCrossEntropy(Layer):
         return dx
 
 
+class SoftmaxWithLoss(SoftmaxCrossEntropy):
+    """The book's SoftmaxWithLoss: L = cross_entropy_error(softmax(x), t), with its 1e-7; dx = (y - t) / N.
+
+    Ours (SoftmaxCrossEntropy) takes log-softmax directly: no 1e-7 (losses differ by about
+    1e-7 / p per sample), finite for any scores; the gradient is the same.
+    """
+
+    def forward(self, x, t, sample_weight=None):
+        super().forward(x, t, sample_weight)  # softmax (self.y) and the target positions, for backward
+        picked = np.log(self.y.ravel()[self.target] + 1e-7)
+        if sample_weight is None:
+            return float(-picked.sum() / len(picked))
+        return float(-(sample_weight * picked).sum() / sample_weight.sum())
+
+
 def _output_targets(t, n_samples, n_outputs, name, dtype):
     """Targets (N, K) (or (N,) for one output) as a finite float array of `dtype`: the check that
     the per-output losses (squared error, sigmoid cross-entropy, Poisson) share."""

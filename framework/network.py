@@ -1,5 +1,5 @@
 """The book's networks built on Sequential: `MLP` (its MultiLayerNet and MultiLayerNetExtend),
-`SimpleConvNet` (ch. 7.5) and `conv_net` (a small conv stack). `Sequential` is importable from here too.
+`SimpleConvNet` (ch. 7.5), `DeepConvNet` (ch. 8.1) and `conv_net` (a small conv stack). `Sequential` is importable from here too.
 """
 import numpy as np
 
@@ -162,6 +162,75 @@ class SimpleConvNet(Sequential):
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.config.items())
         return f"SimpleConvNet({args})  # {self.parameter_count:,} parameters"
+
+
+#: The book's DeepConvNet convolutions (ch. 8.1): 3x3 filters, stride 1, pad 1 except the fourth (pad 2).
+DEEP_CONV_PARAMS = tuple({"filter_num": n, "filter_size": 3, "pad": pad, "stride": 1}
+                         for n, pad in ((16, 1), (16, 1), (32, 1), (32, 2), (64, 1), (64, 1)))
+
+
+class DeepConvNet(Sequential):
+    """The book's DeepConvNet (ch. 8.1), over 99% on MNIST:
+
+        (Convolution - ReLU - Convolution - ReLU - Pooling 2x2) x 3 - Affine(hidden_size) - ReLU - Dropout
+        - Affine(output_size) - Dropout - softmax
+
+    input_dim: (C, H, W) of one image; conv_params: six dicts of 'filter_num', 'filter_size', 'pad',
+    'stride' (the book's: DEEP_CONV_PARAMS); He initialisation, std = sqrt(2 / fan_in), biases 0.
+    dropout: the ratio of both Dropout layers; inverted_dropout=False gives the book's dropout (scaled
+    at inference). Parameters W1..W6 are the filters, W7 and W8 the Affine weights, as in the book.
+    """
+
+    def __init__(self, input_dim=(1, 28, 28), conv_params=DEEP_CONV_PARAMS, hidden_size=50, output_size=10,
+                 dropout=0.5, inverted_dropout=True, seed=None, dtype=np.float64):
+        if not isinstance(input_dim, (list, tuple)) or len(input_dim) != 3:
+            raise ValueError(f"input_dim must be (C, H, W) of one image, got {input_dim!r}")
+        if not isinstance(conv_params, (list, tuple)) or len(conv_params) != 6:
+            raise ValueError(f"conv_params must be six dicts, one per convolution, got {conv_params!r}")
+        shape = [check_number(n, "input_dim entries", low=1, integer=True) for n in input_dim]
+        check_number(hidden_size, "hidden_size", low=1, integer=True)
+        check_number(output_size, "output_size", low=2, integer=True)
+        check_number(dropout, "dropout", low=0, high=1, high_open=True)
+        check_bool(inverted_dropout, "inverted_dropout")
+        check_seed(seed)
+        dtype = check_dtype(dtype)
+        self.rng = np.random.default_rng(seed)
+        layers, keys = [], {"filter_num", "filter_size", "pad", "stride"}
+        for i, conv in enumerate(conv_params, 1):
+            if not isinstance(conv, dict) or set(conv) != keys:
+                raise ValueError(f"conv_params[{i - 1}] must be a dict with keys {sorted(keys)}, got {conv!r}")
+            filters = check_number(conv["filter_num"], "filter_num", low=1, integer=True)
+            size = check_number(conv["filter_size"], "filter_size", low=1, integer=True)
+            channels = shape[0]
+            shape[1:] = check_window((1, *shape), size, size, conv["stride"], conv["pad"])
+            shape[0] = filters
+            W = initial_weights(self.rng, (filters, channels, size, size), channels * size * size, "he", dtype)
+            layers += [Convolution(W, np.zeros(filters, dtype), conv["stride"], conv["pad"]), ReLU()]
+            if i % 2 == 0:
+                shape[1:] = check_window((1, *shape), 2, 2, 2, 0, what="the 2x2 pooling")
+                layers.append(Pooling(2, 2, stride=2))
+        features = int(np.prod(shape))
+        layers += [Flatten(),
+                   Affine(initial_weights(self.rng, (features, hidden_size), features, "he", dtype),
+                          np.zeros(hidden_size, dtype)), ReLU(), Dropout(dropout, self.rng, inverted_dropout),
+                   Affine(initial_weights(self.rng, (hidden_size, output_size), hidden_size, "he", dtype),
+                          np.zeros(output_size, dtype)), Dropout(dropout, self.rng, inverted_dropout)]
+        self._arguments = dict(input_dim=[int(n) for n in input_dim], conv_params=[dict(c) for c in conv_params],
+                               hidden_size=int(hidden_size), output_size=int(output_size), dropout=float(dropout),
+                               inverted_dropout=bool(inverted_dropout),
+                               seed=int(seed) if isinstance(seed, (int, np.integer)) else None,
+                               dtype=np.dtype(dtype).name)
+        super().__init__(layers)
+        self.input_shape = tuple(int(n) for n in input_dim)
+        engine.pack(self.params)
+
+    @property
+    def config(self):
+        return {key: [dict(c) for c in value] if key == "conv_params" else value
+                for key, value in self._arguments.items()}
+
+    def __repr__(self):
+        return f"DeepConvNet(input_dim={tuple(self.input_shape)})  # {self.parameter_count:,} parameters"
 
 
 def conv_net(input_shape, filters=(32, 32), kernel_size=3, hidden_size=100, output_size=10, pool_every=2,
