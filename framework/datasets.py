@@ -190,16 +190,49 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
+def digits28(shifts=2):
+    """An MNIST-shaped stand-in made offline from scikit-learn's digits: ((train images, labels),
+    (test images, labels)), images (N, 28, 28) uint8 in 0..255 and labels int64, as MNIST's files hold them.
+
+    Each 8x8 digit is enlarged to 20x20 (bilinear) and centred in 28x28, as MNIST centres its digits
+    in a 20x20 box. The test set is 360 digits (a stratified 20%, seed 0); the training set is the
+    other 1,437, each also shifted by every (dy, dx) in {-shifts, 0, shifts}^2: 12,933 images.
+    Not MNIST: a stand-in so that the book's MNIST scripts run on a machine without its files.
+    """
+    images, labels = _digits_arrays()
+    source = np.clip((np.arange(20) + 0.5) * 8 / 20 - 0.5, 0, 7)  # each output pixel's place among 8
+    low = np.minimum(np.floor(source).astype(int), 6)
+    weight = source - low
+    enlarge = np.zeros((20, 8))
+    enlarge[np.arange(20), low], enlarge[np.arange(20), low + 1] = 1 - weight, weight
+    big = enlarge @ images.reshape(-1, 8, 8).astype(np.float64) @ enlarge.T * (255 / 16)
+    big = np.rint(big).astype(np.uint8)
+    train, test = stratified_split(labels, 0.2, 0)
+
+    def placed(index, dy=0, dx=0):
+        out = np.zeros((len(index), 28, 28), dtype=np.uint8)
+        out[:, 4 + dy:24 + dy, 4 + dx:24 + dx] = big[index]
+        return out
+
+    moves = [(dy, dx) for dy in (0, -shifts, shifts) for dx in (0, -shifts, shifts)]
+    x_train = np.concatenate([placed(train, dy, dx) for dy, dx in moves])
+    return (x_train, np.tile(labels[train], len(moves))), (placed(test), labels[test])
+
+
 def load_mnist(path=None, kind="mnist", normalize=True, flatten=True, one_hot_label=False, dtype=np.float32):
     """MNIST (or Fashion-MNIST with kind="fashion") from the four standard IDX files, gzip or plain.
 
     Files are looked for in `path`, else in <data home>/mnist or <data home>/fashion-mnist. Options
     as the book's load_mnist: normalize scales pixels to [0, 1], flatten gives (N, 784) instead of
     (N, 1, 28, 28), one_hot_label gives one-hot rows. Returns ((x_train, t_train), (x_test, t_test)).
+    kind="digits28" needs no files: the MNIST-shaped stand-in made from scikit-learn's digits (`digits28`).
     """
-    kind = {"mnist": "mnist", "fashion": "fashion-mnist"}.get(kind)
-    if kind is None:
-        raise ValueError("kind must be 'mnist' or 'fashion'")
+    if kind == "digits28":
+        return _mnist_arrays(dict(zip(("train", "test"), digits28())), "digits28", None, normalize, flatten,
+                             one_hot_label, check_dtype(dtype))
+    if kind not in ("mnist", "fashion"):
+        raise ValueError(f"kind must be 'mnist', 'fashion' or 'digits28' (the offline stand-in), got {kind!r}")
+    kind = {"mnist": "mnist", "fashion": "fashion-mnist"}[kind]
     dtype = check_dtype(dtype)
     folder = Path(path) if path is not None else data_home() / kind
     found = {}
@@ -213,9 +246,15 @@ def load_mnist(path=None, kind="mnist", normalize=True, flatten=True, one_hot_la
                 + (": `python -m framework download mnist` fetches them" if kind == "mnist" else "")
                 + " (in Python, load_mnist(path=...) reads another folder).")
         found[key] = read_idx(existing[0])
+    splits = {split: (found[f"{split}_images"], found[f"{split}_labels"]) for split in ("train", "test")}
+    return _mnist_arrays(splits, kind, folder, normalize, flatten, one_hot_label, dtype)
+
+
+def _mnist_arrays(splits, kind, folder, normalize, flatten, one_hot_label, dtype):
+    """MNIST's {split: (images (N, 28, 28) uint8, labels)} checked and shaped as load_mnist returns them."""
     out = []
     for split in ("train", "test"):
-        images, labels = found[f"{split}_images"], found[f"{split}_labels"].astype(np.int64)
+        images, labels = splits[split][0], splits[split][1].astype(np.int64)
         if len(images) != len(labels):
             raise ValueError(f"{kind} {split}: {len(images)} images but {len(labels)} labels")
         if len(labels) and (labels.min() < 0 or labels.max() > 9):
