@@ -1,4 +1,4 @@
-"""The book's names for our pieces, so a script of "Deep Learning from Scratch" (ch. 3-6) runs with only its imports changed.
+"""The book's names for our pieces, so a script of "Deep Learning from Scratch" (ch. 3-8) runs with only its imports changed.
 
     from framework.book import MultiLayerNetExtend, Trainer, SGD, load_mnist   # was: from common... import ...
 
@@ -12,7 +12,7 @@
 | functions.softmax_loss                          | softmax_loss                  | softmax then cross_entropy(delta=1e-7)|
 | gradient.numerical_gradient, ch04 numerical_diff| numerical_gradient, numerical_diff | functions.numerical_gradient     |
 | layers.Relu, Sigmoid, Affine                    | Relu, Sigmoid, Affine         | layers.ReLU, Sigmoid, Affine          |
-| layers.SoftmaxWithLoss (1e-7 inside the log)    | SoftmaxWithLoss               | layers.SoftmaxCrossEntropy (log-softmax) |
+| layers.SoftmaxWithLoss (1e-7 inside the log)    | SoftmaxWithLoss               | losses.SoftmaxCrossEntropy (log-softmax) |
 | layers.Dropout (scaled at inference)            | Dropout                       | layers.Dropout(inverted=False)        |
 | layers.BatchNormalization (eps 1e-6, var from 0)| BatchNormalization            | layers.BatchNormalization(eps=1e-6, running_var=0) |
 | ch05 layer_naive.MulLayer, AddLayer             | MulLayer, AddLayer            | naive_layers                          |
@@ -21,7 +21,8 @@
 | optimizer.SGD ... Adam (the book's defaults)    | SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam | optimizers (PyTorch's defaults) |
 | trainer.Trainer                                 | Trainer                       | training.Trainer / fit                |
 | util.smooth_curve, shuffle_dataset              | smooth_curve, shuffle_dataset | (the book's, seedable)                |
-| dataset.mnist.load_mnist                        | load_mnist                    | datasets.load_mnist                   |
+| dataset.mnist.load_mnist                        | load_mnist                    | datasets.load_mnist (kind="digits28" offline) |
+| ch. 7-8: im2col, Convolution, Pooling, SimpleConvNet, DeepConvNet, load_params | (framework.book_convnets) | conv, network |
 
 The networks here behave as the book's: `predict(x, train_flg=False)`, `loss(x, t, train_flg=False)`
 (inference mode by default, where our `loss` trains), `gradient(x, t)` in training mode, book
@@ -31,9 +32,12 @@ better than the book it says so in one line. Our own names stay primary; use the
 import numpy as np
 
 from . import functions, layers, network, optimizers, training
+from .book_convnets import (Convolution, DeepConvNet, Pooling, SimpleConvNet, col2im, im2col,  # noqa: F401
+                             read_params)
 from .callbacks import Callback
 from .datasets import load_mnist  # noqa: F401  (the book's dataset.mnist.load_mnist, same arguments)
 from .functions import numerical_gradient, relu, sigmoid, softmax, sum_squared_error  # noqa: F401
+from .losses import SoftmaxWithLoss
 from .naive_layers import AddLayer, MulLayer  # noqa: F401
 from .checks import as_array, check_number, check_seed
 
@@ -84,21 +88,6 @@ def numerical_diff(f, x, h=1e-4):
 Relu = layers.ReLU
 Sigmoid = layers.Sigmoid
 Affine = layers.Affine
-
-
-class SoftmaxWithLoss(layers.SoftmaxCrossEntropy):
-    """The book's SoftmaxWithLoss: L = cross_entropy_error(softmax(x), t), with its 1e-7; dx = (y - t) / N.
-
-    Ours (layers.SoftmaxCrossEntropy) takes log-softmax directly: no 1e-7 (losses differ by about
-    1e-7 / p per sample), finite for any scores; the gradient is the same.
-    """
-
-    def forward(self, x, t, sample_weight=None):
-        super().forward(x, t, sample_weight)  # softmax (self.y) and the target positions, for backward
-        picked = np.log(self.y.ravel()[self.target] + 1e-7)
-        if sample_weight is None:
-            return float(-picked.sum() / len(picked))
-        return float(-(sample_weight * picked).sum() / sample_weight.sum())
 
 
 class Dropout(layers.Dropout):

@@ -9,7 +9,7 @@ import numpy as np
 from . import callbacks, checkpoint as checkpoints, datasets, schedules
 from .fileio import atomic_write_text
 from .gradcheck import gradient_check
-from .network import ACTIVATIONS, MLP, conv_net
+from .network import ACTIVATIONS, MLP, DeepConvNet, conv_net
 from .optimizers import OPTIMIZERS
 from .fileio import check_writable
 from .plot import image_format, plot_history
@@ -17,9 +17,10 @@ from .terminal import terminal_curve
 from .training import evaluate, fit
 from .checks import check_number
 
-DATASETS = ("digits", "iris", "wine", "breast_cancer", "moons", "circles", "spiral", "mnist", "fashion")
+DATASETS = ("digits", "iris", "wine", "breast_cancer", "moons", "circles", "spiral", "mnist", "fashion", "digits28")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
-MODELS = ("mlp", "convnet")
+MODELS = ("mlp", "convnet", "deepconvnet")
+CONV_MODELS = ("convnet", "deepconvnet")
 
 
 def number(kind=float, low=None, high=None, low_open=False, high_open=False):
@@ -61,7 +62,8 @@ def build_parser():
     train.add_argument("--dataset", default="digits", choices=DATASETS)
     train.add_argument("--model", default="mlp", choices=MODELS,
                        help="mlp: --hidden layers of --activation; convnet: two 3x3 convolutions of 32, 2x2 pooling, "
-                            "Affine 100 (image datasets: digits, mnist, fashion)")
+                            "Affine 100; deepconvnet: the book's DeepConvNet (ch. 8) (image datasets: digits, mnist, "
+                            "fashion, digits28 = digits enlarged to 28x28, MNIST's stand-in made offline)")
     train.add_argument("--hidden", type=POSITIVE, nargs="+", default=[100], metavar="SIZE",
                        help="hidden layer sizes, e.g. --hidden 256 128")
     train.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS))
@@ -76,8 +78,8 @@ def build_parser():
     train.add_argument("--dropout", type=FRACTION, default=0.0, help="dropout ratio after each hidden layer")
     train.add_argument("--batchnorm", action="store_true", help="batch normalization after each hidden Affine")
     train.add_argument("--validation-fraction", type=FRACTION, default=None,
-                       help="share of the training set held out for validation (default 0.1 for mlp; 0 for convnet, "
-                            "which reaches 0.985 on digits only with all of its training data)")
+                       help="share of the training set held out for validation (default 0.1 for mlp; 0 for the conv "
+                            "nets, which reach 0.985 on digits only with all of its training data)")
     train.add_argument("--early-stopping", action="store_true",
                        help="stop when val_loss stops improving and keep the best epoch's weights")
     train.add_argument("--patience", type=POSITIVE, default=10, help="epochs without improvement before stopping")
@@ -115,7 +117,7 @@ def build_parser():
     gradcheck = commands.add_parser("gradcheck", help="check backprop against central differences on an MLP",
                                     formatter_class=defaults)
     gradcheck.add_argument("--model", default="mlp", choices=MODELS,
-                           help="mlp (the flags below) or the default conv net of train --model convnet")
+                           help="mlp (the flags below), or the conv net of train --model convnet or deepconvnet")
     gradcheck.add_argument("--hidden", type=POSITIVE, nargs="+", default=[100], metavar="SIZE",
                            help="hidden layer sizes")
     gradcheck.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS), help="hidden activation")
@@ -124,26 +126,26 @@ def build_parser():
     gradcheck.add_argument("--weight-decay", type=number(low=0), default=0.0, help="L2 strength lambda")
     gradcheck.add_argument("--samples", type=POSITIVE, default=5, help="digits samples in the batch")
     gradcheck.add_argument("--entries", type=POSITIVE, default=200,
-                           help="--model convnet: entries checked per parameter array, drawn at random")
+                           help="conv nets: entries checked per parameter array, drawn at random")
     gradcheck.add_argument("--seed", type=SEED, default=0, help="seed for the weights and the samples")
     return parser
 
 
 def gradcheck_command(args):
-    images = args.model == "convnet"
+    images = args.model in CONV_MODELS
     (x, t), _ = datasets.load_digits(seed=args.seed, shape="images" if images else "flat")
     if args.samples > len(x):
         raise ValueError(f"--samples {args.samples}: the digits training set has {len(x)} samples")
     if images:
-        model = make_convnet(x.shape[1:], args.seed, np.float64)
+        model = make_convnet(args.model, x.shape[1:], 10, args.seed, np.float64)
         # Biases start at 0 and digits have blank borders: whole feature maps would sit exactly on ReLU's
         # kink at 0, where no derivative exists. Small random biases move the check to a generic point.
         rng = np.random.default_rng(args.seed)
         for key in [k for k in model.params if k.startswith("b")]:
             model.params[key] += rng.normal(scale=0.01, size=model.params[key].shape)
-        print(f"the default conv net ({model.parameter_count:,} parameters: two 3x3 convolutions of 32, 2x2 pooling, "
-              f"Affine 100, Affine 10; biases moved off 0 by N(0, 0.01^2)) on the first {args.samples} digits as "
-              f"1x8x8 images: backprop against central differences on {args.entries} entries of each array")
+        print(f"the {args.model} of `train` ({model.parameter_count:,} parameters; biases moved off 0 by N(0, 0.01^2)) "
+              f"on the first {args.samples} digits as 1x8x8 images: backprop against central differences on "
+              f"{args.entries} entries of each array")
     else:
         model = MLP(64, args.hidden, 10, activation=args.activation, batchnorm=args.batchnorm, dropout=args.dropout,
                     weight_decay=args.weight_decay, seed=args.seed)
@@ -161,12 +163,15 @@ def gradcheck_command(args):
     return 0 if report.passed else 1
 
 
-IMAGE_DATASETS = ("digits", "mnist", "fashion")
+IMAGE_DATASETS = ("digits", "mnist", "fashion", "digits28")
 
 
-def make_convnet(image_shape, seed, dtype):
-    """The command line's conv net: conv_net with two 3x3 convolutions of 32 filters (0.989 on digits at seed 0)."""
-    return conv_net(tuple(image_shape), filters=(32, 32), seed=seed, dtype=dtype)
+def make_convnet(name, image_shape, classes, seed, dtype):
+    """The command line's conv nets: "convnet", conv_net with two 3x3 convolutions of 32 filters (0.989 on
+    digits at seed 0); "deepconvnet", the book's DeepConvNet (our inverted dropout)."""
+    if name == "deepconvnet":
+        return DeepConvNet(tuple(image_shape), output_size=classes, seed=seed, dtype=dtype)
+    return conv_net(tuple(image_shape), filters=(32, 32), output_size=classes, seed=seed, dtype=dtype)
 
 
 def load_dataset(name, seed, dtype, images=False):
@@ -175,9 +180,9 @@ def load_dataset(name, seed, dtype, images=False):
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     if images and name not in IMAGE_DATASETS:
-        raise ValueError(f"--model convnet needs images: --dataset {' or '.join(IMAGE_DATASETS)}, got {name!r}")
+        raise ValueError(f"a conv net needs images: --dataset {' or '.join(IMAGE_DATASETS)}, got {name!r}")
     dtype = np.dtype(dtype).type
-    if name in ("mnist", "fashion"):
+    if name in ("mnist", "fashion", "digits28"):
         return datasets.load_mnist(kind=name, dtype=dtype, flatten=not images)
     if name == "digits":
         return datasets.load_digits(seed=seed, dtype=dtype, shape="images" if images else "flat")
@@ -188,7 +193,7 @@ def load_dataset(name, seed, dtype, images=False):
 def input_scaling(name, seed):
     """How `load_dataset` scaled the features, as {"offset": ..., "scale": ...} (scaled = (raw - offset) / scale;
     a number, or one per feature), or None when it did not: `predict` applies it to raw rows."""
-    if name in ("digits", "mnist", "fashion"):
+    if name in IMAGE_DATASETS:
         return {"offset": 0.0, "scale": 16.0 if name == "digits" else 255.0}  # pixels 0..16 or 0..255
     if name in ("iris", "wine", "breast_cancer"):  # each feature to [0, 1] by the training set's range
         (raw, _), _ = getattr(datasets, f"load_{name}")(seed=seed, normalize=False)
@@ -276,29 +281,29 @@ def train(args):
     else:
         fraction = args.validation_fraction
         if fraction is None:
-            fraction = 0.0 if args.model == "convnet" else 0.1
+            fraction = 0.0 if args.model in CONV_MODELS else 0.1
         if args.early_stopping and fraction == 0:
             raise ValueError("--early-stopping needs a validation set to watch: give --validation-fraction > 0 "
                              f"(the default for --model {args.model} is {fraction:g})")
-        if args.model == "convnet":
+        if args.model in CONV_MODELS:
             ignored = [flag for flag, used in (("--hidden", args.hidden != [100]), ("--activation", args.activation != "relu"),
                                                ("--batchnorm", args.batchnorm), ("--dropout", bool(args.dropout)))
                        if used]
             if ignored:
-                raise ValueError(f"{', '.join(ignored)} shape the MLP; --model convnet has a fixed architecture "
-                                 "(two 3x3 convolutions of 32, 2x2 pooling, Affine 100): drop them or use --model mlp")
+                raise ValueError(f"{', '.join(ignored)} shape the MLP; --model {args.model} has a fixed architecture "
+                                 "(see --help): drop them or use --model mlp")
         settings = {"dataset": args.dataset, "seed": args.seed, "dtype": args.dtype, "batch_size": args.batch_size,
                     "validation_fraction": fraction, "schedule": args.schedule, "lr": args.lr,
                     "epochs_planned": args.epochs, "early_stopping": args.early_stopping, "patience": args.patience,
                     "model": args.model, "input_scaling": input_scaling(args.dataset, args.seed)}
-    images = settings.get("model", "mlp") == "convnet"
+    images = settings.get("model", "mlp") in CONV_MODELS
     (x_train, t_train), (x_test, t_test) = load_dataset(settings["dataset"], settings["seed"], settings["dtype"],
                                                         images=images)
     if not args.resume:
         dtype = np.dtype(args.dtype).type
         classes = int(max(t_train.max(), t_test.max())) + 1
         if images:
-            model = make_convnet(x_train.shape[1:], args.seed, dtype)
+            model = make_convnet(args.model, x_train.shape[1:], classes, args.seed, dtype)
             model.weight_decay = args.weight_decay
         else:
             model = MLP(x_train.shape[1], args.hidden, classes, activation=args.activation,
@@ -343,7 +348,7 @@ def evaluate_command(args):
         checkpoint.model.set_weights(checkpoint.best_weights)
     settings = run_settings(checkpoint, args.model)
     _, (x_test, t_test) = load_dataset(settings["dataset"], settings["seed"], settings["dtype"],
-                                       images=settings.get("model", "mlp") == "convnet")
+                                       images=settings.get("model", "mlp") in CONV_MODELS)
     predicted = checkpoint.model.predict(x_test).argmax(axis=1)
     print(f"{args.model}: {settings['dataset']} test set, {len(x_test)} samples")
     print(f"accuracy {np.mean(predicted == t_test):.4f}")

@@ -188,8 +188,8 @@ def test_a_conv_net_trains_saves_resumes_and_is_traced(tmp_path):
 
 def test_command_line_convnet_train_predict_and_gradcheck(tmp_path, capsys, monkeypatch):
     from framework import cli
-    monkeypatch.setattr(cli, "make_convnet", lambda shape, seed, dtype: conv_net(
-        tuple(shape), filters=(4,), hidden_size=16, seed=seed, dtype=dtype))  # small, for a quick test
+    monkeypatch.setattr(cli, "make_convnet", lambda name, shape, classes, seed, dtype: conv_net(
+        tuple(shape), filters=(4,), hidden_size=16, output_size=classes, seed=seed, dtype=dtype))  # small and quick
     path = tmp_path / "cnn.npz"
     assert cli.main(["train", "--model", "convnet", "--epochs", "2", "--progress", "0", "--checkpoint", str(path)]) == 0
     assert "test accuracy" in capsys.readouterr().out
@@ -200,7 +200,7 @@ def test_command_line_convnet_train_predict_and_gradcheck(tmp_path, capsys, monk
     assert cli.main(["gradcheck", "--model", "convnet", "--samples", "2"]) == 0
     assert "all passed" in capsys.readouterr().out
     assert cli.main(["train", "--model", "convnet", "--dataset", "iris"]) == 1
-    assert "--model convnet needs images" in capsys.readouterr().err
+    assert "a conv net needs images" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("pad", [0, 1, 2])

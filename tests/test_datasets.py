@@ -106,5 +106,5 @@ def test_load_mnist_missing_and_corrupt_files(tmp_path, monkeypatch):
     labels.write_bytes(b"\x12\x34\x56\x78")
     with pytest.raises(ValueError, match="not an IDX file"):
         datasets.load_mnist()
-    with pytest.raises(ValueError, match="kind must be 'mnist' or 'fashion'"):
+    with pytest.raises(ValueError, match="kind must be 'mnist', 'fashion' or 'digits28'"):
         datasets.load_mnist(kind="kmnist")
