@@ -47,12 +47,18 @@ class Trainer:
     (N,) and validation_data (x_val, t_val) are checked here. rng: int, None or a numpy Generator
     for the shuffling. history: a History to continue (a resumed run), else a new one.
     training_state: what a checkpoint needs to resume (the generator's states), kept up to date.
+    augment: a function (x_batch, rng) -> x_batch changed at random (framework.augment.Augment),
+    applied to every training batch with the run's generator.
     """
 
     def __init__(self, model, optimizer, x, t, *, batch_size=100, sample_weight=None, validation_data=None,
                  rng=None, shuffle=True, callbacks=None, progress=0, history=None, training_state=None,
-                 threads=None):
+                 threads=None, augment=None):
         _check_parts(model, optimizer, callbacks)
+        if augment is not None and not callable(augment):
+            raise TypeError(f"augment must be a function (x_batch, rng) -> x_batch such as Augment(shift=1), "
+                            f"got {augment!r}")
+        self.augment = augment
         self.threads = None if threads is None else check_number(threads, "threads", low=1, integer=True)
         self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
         self.shuffle = check_bool(shuffle, "shuffle")
@@ -143,6 +149,8 @@ class Trainer:
                 # mode="clip" skips numpy's per-index bounds check (a permutation is always in range),
                 # a quarter of the time of gathering MNIST-sized rows.
                 self.x.take(idx, axis=0, out=xb, mode="clip")
+            if self.augment is not None:
+                xb = self._augmented(xb)
             wb = None if self.sample_weight is None else self.sample_weight[idx]
             if self.callbacks:
                 logs = {"size": len(idx), "weight_sum": len(idx) if wb is None else float(wb.sum())}
@@ -166,6 +174,14 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_epoch_end(epoch, logs)
         self._reporter.epoch(epoch, self.history)
+
+    def _augmented(self, x_batch):
+        changed = self.augment(x_batch, self.rng)
+        if not isinstance(changed, np.ndarray) or changed.shape != x_batch.shape or changed.dtype != x_batch.dtype:
+            raise TypeError(f"augment must return an array of the batch's shape {x_batch.shape} and dtype "
+                            f"{x_batch.dtype}, got {getattr(changed, 'shape', type(changed).__name__)} "
+                            f"{getattr(changed, 'dtype', '')}")
+        return changed
 
     def train_step(self, x_batch, t_batch, sample_weight=None):
         """Loss, backward and one optimizer update on a checked batch; returns (loss, correct predictions
@@ -240,7 +256,7 @@ def _check_parts(model, optimizer, callbacks):
 
 def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=None,
         validation_fraction=0.0, seed=None, progress=None, callbacks=None, shuffle=True, resume_from=None,
-        sample_weight=None, threads=None):
+        sample_weight=None, threads=None, augment=None):
     """Train `model` with `optimizer` on inputs x (N, D) and targets t (labels (N,) or one-hot).
 
     x may be a scipy.sparse matrix when the model's first layer is Affine: batches stay sparse rows.
@@ -264,6 +280,8 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     threads: the BLAS threads training runs on; None chooses from the size of the products (one
     thread for small networks, the process's setting for large ones; framework.engine.choose_threads),
     and the process's own setting holds again when fit returns.
+    augment: a function (x_batch, rng) -> x_batch applied to every training batch, such as
+    framework.augment.Augment(shift=1, rotate=10) (the book's data augmentation, ch. 8.1).
     """
     check_number(epochs, "epochs", low=0, integer=True)
     check_number(validation_fraction, "validation_fraction", low=0, high=1, high_open=True)
@@ -302,7 +320,7 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
         x, t, sample_weight, validation_data = split_validation(x, t, sample_weight, validation_fraction, rng)
     trainer = Trainer(model, optimizer, x, t, batch_size=batch_size, sample_weight=sample_weight,
                       validation_data=validation_data, rng=rng, shuffle=shuffle, callbacks=callbacks,
-                      progress=progress, training_state=training_state, threads=threads)
+                      progress=progress, training_state=training_state, threads=threads, augment=augment)
     if checkpoint is not None:
         trainer.resume(checkpoint)
     return trainer.train(epochs)
