@@ -17,13 +17,8 @@ from .preprocessing import stratified_split
 from .checks import as_labels, check_bool, check_number, check_sample_weight, check_seed, is_sparse
 
 
-#: A batch loss over this many times the run's first batch loss (or over this many units, if the
-#: first was below 1) counts as divergence: the fused loss grows without ever becoming infinite.
-EXPLOSION_FACTOR = 1e3
-
-
 class DivergenceError(FloatingPointError):
-    """The loss became NaN or infinite, or exploded, during training. `history` holds the epochs before."""
+    """The loss became NaN or infinite during training. `history` holds the epochs before."""
 
     def __init__(self, message, history=None):
         super().__init__(message)
@@ -188,8 +183,7 @@ class Trainer:
         or None when the loss has no accuracy)."""
         model, batch_losses = self.model, self.history.batch_loss
         loss, scores = model.loss_and_scores(x_batch, t_batch, train=True, sample_weight=sample_weight)
-        first_loss = batch_losses[0] if batch_losses else loss
-        if not math.isfinite(loss) or loss > EXPLOSION_FACTOR * max(first_loss, 1.0):
+        if not math.isfinite(loss):  # a large but finite loss may be an outlier batch: only this is divergence
             self._diverged(loss)
         model.backward(input_grad=False)
         self.optimizer.update(model.params, model.grads)
@@ -207,10 +201,8 @@ class Trainer:
         else:
             kept = "the weights are no longer finite"
         last = next((b for b in reversed(history.batch_loss) if np.isfinite(b)), None)
-        what = f"became {loss}" if not np.isfinite(loss) else \
-            f"exploded to {loss:.4g}, over {EXPLOSION_FACTOR:g} times the first batch's {history.batch_loss[0]:.4g}"
         raise DivergenceError(
-            f"training diverged at epoch {self.epoch}, batch {self.batch + 1}: the loss {what} "
+            f"training diverged at epoch {self.epoch}, batch {self.batch + 1}: the loss became {loss} "
             f"(last finite batch loss: {last}); {kept}. Likely cures: a lower learning rate "
             f"(lr is {self.optimizer.lr}), inputs scaled to [0, 1] or standardized, or gradient clipping.",
             history)
@@ -274,8 +266,8 @@ def fit(model, optimizer, x, t, *, epochs=10, batch_size=100, validation_data=No
     that `checkpoint.load_checkpoint` returned, whose model and optimizer are then the ones passed here);
     model, optimizer, history and random states are restored from it and training continues after
     its last epoch, ending bit-identical to a run that never stopped (same data, seed and callbacks).
-    A NaN or infinite loss, or one over EXPLOSION_FACTOR (1000) times the first batch loss, raises
-    DivergenceError naming the epoch and the cures; Ctrl-C ends training with a warning and
+    A NaN or infinite batch loss raises DivergenceError naming the epoch and the cures (the last
+    finite weights are kept); Ctrl-C ends training with a warning and
     returns the history so far. Returns the History. (`Trainer` is the same run as an object.)
     threads: the BLAS threads training runs on; None chooses from the size of the products (one
     thread for small networks, the process's setting for large ones; framework.engine.choose_threads),
