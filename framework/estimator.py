@@ -3,13 +3,12 @@
 Same parameters, attributes, messages and warnings as scikit-learn's where they apply (lbfgs,
 multilabel, sparse X, verbose lines, the Poisson loss included); in addition `dropout`, `batchnorm`,
 `weight_init`, `dtype`, `progress`, `binary_output` and the solvers "momentum", "nesterov",
-"adagrad", "rmsprop", "adamw". Differences, one line each:
-- two classes get a softmax over both unless binary_output="logistic" (scikit-learn's one unit);
-- weights start from He (ReLU) or Xavier (other activations) normal draws, biases at zero
-  (scikit-learn: Glorot uniform for both);
+"adagrad", "rmsprop", "adamw". Weights and biases start where scikit-learn's start (Glorot uniform,
+drawn in float64 from random_state in its order; weight_init="auto" gives He/Xavier normal draws
+with zero biases), two classes are one logistic unit (binary_output="softmax" gives two), and the
+early-stopping split is scikit-learn's (stratified for two classes). Differences, one line each:
 - "sgd" follows torch.optim's momentum form (the same steps as scikit-learn's at a constant rate);
-- logistic outputs' losses are not clipped to [eps, 1 - eps]; the early-stopping split is
-  stratified for any number of classes.
+- logistic outputs' losses are not clipped to [eps, 1 - eps].
 """
 import warnings
 from numbers import Integral, Real
@@ -29,7 +28,7 @@ from .functions import log_softmax, sigmoid, softmax
 from .losses import PoissonDeviance
 from .network import LOSSES, MLP, conv_net
 from .optimizers import OPTIMIZERS
-from .training import Trainer
+from .training import DivergenceError, Trainer
 from .checks import check_dtype, check_sample_weight
 
 #: scikit-learn's activation names and ours ("logistic" is our "sigmoid").
@@ -176,7 +175,7 @@ class _MLPEstimator(BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batchnorm": ["boolean"],
-        "weight_init": [StrOptions({"auto", "he", "xavier"}), Interval(Real, 0, None, closed="neither")],
+        "weight_init": [StrOptions({"glorot_uniform", "auto", "he", "xavier"}), Interval(Real, 0, None, closed="neither")],
         "dtype": [None, str, type, np.dtype],
         "progress": [Options(Integral, {0, 1, 2}), "boolean", None],
         "threads": [None, Interval(Integral, 1, None, closed="left")],
@@ -246,11 +245,17 @@ class _MLPEstimator(BaseEstimator):
         return optimizers.RMSprop(lr=lr)
 
     def _initialize(self, n_features, sizes, dtype):
+        random_state = check_random_state(self.random_state)
         weight_init = self.weight_init
-        if weight_init == "auto":
+        start = None
+        if weight_init == "glorot_uniform":  # drawn first from random_state, as scikit-learn draws it
+            start = self._glorot_uniform(random_state, [n_features] + list(sizes) + [self._output_size()])
+        if weight_init in ("auto", "glorot_uniform"):
             weight_init = "he" if self.activation == "relu" else "xavier"
-        seeds = np.random.SeedSequence(check_random_state(self.random_state).randint(2 ** 31 - 1)).spawn(2)
+        seeds = np.random.SeedSequence(random_state.randint(2 ** 31 - 1)).spawn(2)
         self.model_ = self._build_network(n_features, sizes, weight_init, np.random.default_rng(seeds[0]), dtype)
+        for key, value in (start or {}).items():
+            self.model_.params[key] = value  # cast to the network's dtype
         self._rng = np.random.default_rng(seeds[1])  # shuffling and the validation split
         self._optimizer = self._make_optimizer()
         self.t_, self.n_iter_ = 0, 0
@@ -261,6 +266,17 @@ class _MLPEstimator(BaseEstimator):
             self.__dict__.pop(name, None)  # lbfgs has none of these, as in scikit-learn
         if self.solver != "lbfgs":
             self._start_curves()
+
+    def _glorot_uniform(self, random_state, units):
+        """scikit-learn's start: for each layer, W then b ~ U(-bound, bound) in float64 with bound =
+        sqrt(6 / (fan_in + fan_out)) (2 instead of 6 for logistic hidden units): {"W1": ..., "b1": ...}."""
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        start = {}
+        for i, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:]), 1):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            start[f"W{i}"] = random_state.uniform(-bound, bound, (fan_in, fan_out))
+            start[f"b{i}"] = random_state.uniform(-bound, bound, fan_out)
+        return start
 
     def _start_curves(self):
         """What the stochastic solvers record: the loss per epoch, the best values, the stopping tracker."""
@@ -346,7 +362,14 @@ class _MLPEstimator(BaseEstimator):
                           progress=self.progress, history=getattr(self, "history_", None) if not reset else None,
                           threads=self.threads)
         epochs_before = trainer.history.epochs
-        self.history_ = trainer.train(epochs_before + (1 if incremental else self.max_iter))
+        try:
+            self.history_ = trainer.train(epochs_before + (1 if incremental else self.max_iter))
+        except DivergenceError:  # a NaN or infinite loss; with early stopping the best epoch is kept, as scikit-learn
+            self.history_ = trainer.history
+            if not (self.early_stopping and getattr(self, "_best_weights", None) is not None):
+                raise ValueError("Solver produced non-finite parameter weights. The input data may contain large "
+                                 "values and need to be preprocessed.") from None  # scikit-learn's words
+            rules.stop_training = True
         if self.early_stopping and getattr(self, "_best_weights", None) is not None:
             self.model_.set_weights(self._best_weights)
         if not incremental and not rules.stop_training and self.history_.epochs - epochs_before == self.max_iter:
@@ -468,7 +491,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
                  momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dropout=0.0,
-                 batchnorm=False, weight_init="auto", dtype=None, progress=0, binary_output="softmax",
+                 batchnorm=False, weight_init="glorot_uniform", dtype=None, progress=0, binary_output="logistic",
                  threads=None):
         _store_arguments(self, locals())
 
@@ -595,7 +618,7 @@ class ConvNetClassifier(MLPClassifier):
                  power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
                  validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 max_fun=15000, dtype=None, progress=0, binary_output="softmax", threads=None):
+                 max_fun=15000, dtype=None, progress=0, binary_output="logistic", threads=None):
         _store_arguments(self, locals())
 
     # MLPClassifier's settings that a conv net does not take: fixed, and not parameters.
@@ -668,7 +691,7 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
                  momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, loss="squared_error",
-                 dropout=0.0, batchnorm=False, weight_init="auto", dtype=None, progress=0, threads=None):
+                 dropout=0.0, batchnorm=False, weight_init="glorot_uniform", dtype=None, progress=0, threads=None):
         _store_arguments(self, locals())
 
     def _output_size(self):

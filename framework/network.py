@@ -15,9 +15,10 @@ ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "identity": Ident
 
 def initial_weights(rng, shape, fan_in, weight_init, dtype):
     """Weights ~ N(0, std^2) drawn by `rng`: std = sqrt(2 / fan_in) for "he" (ReLU), sqrt(1 / fan_in)
-    for "xavier" (the book's, for sigmoid and tanh), or weight_init itself when it is a number."""
+    for "xavier" (the book's, for sigmoid and tanh), or weight_init itself when it is a number.
+    Drawn in float64 and then cast, so that one seed gives the same network in float32 and float64."""
     std = {"he": np.sqrt(2.0 / fan_in), "xavier": np.sqrt(1.0 / fan_in)}.get(weight_init, weight_init)
-    return (rng.standard_normal(shape, dtype=dtype) * std).astype(dtype, copy=False)
+    return (rng.standard_normal(shape) * std).astype(dtype)
 
 
 #: The losses MLP can end with: softmax cross-entropy for classes, squared error for real values.

@@ -218,8 +218,11 @@ def test_multilabel_trains_with_adam_and_refuses_labels_later():
     from sklearn.datasets import make_multilabel_classification
     X, Y = make_multilabel_classification(200, 10, n_classes=4, random_state=0)
     model = framework.MLPClassifier(hidden_layer_sizes=(20,), max_iter=200, random_state=0).fit(X / X.max(), Y)
+    theirs = sk.MLPClassifier(hidden_layer_sizes=(20,), max_iter=200, random_state=0).fit(X / X.max(), Y)
     assert model.predict(X).shape == Y.shape and set(np.unique(model.predict(X))) <= {0, 1}
-    assert model.score(X / X.max(), Y) > 0.3 and model.loss_curve_[-1] < model.loss_curve_[0]
+    # the same start and the same steps: the same subset accuracy, within 4 of the 200 rows
+    assert abs(model.score(X / X.max(), Y) - theirs.score(X / X.max(), Y)) <= 0.02
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
     with pytest.raises(ValueError, match="y is labels, but the network was fitted on an indicator matrix"):
         model.set_params(warm_start=True).fit(X, Y[:, 0])
     with pytest.raises(ValueError, match="must hold 0 or 1"):
