@@ -1,10 +1,15 @@
-"""Overfitting and two cures, in the book's setup (ch. 6.4): 300 training digits, six hidden layers of
-100, SGD with lr 0.01, 300 epochs; then the same with weight decay 0.1 and with the book's dropout 0.2.
+"""Overfitting and two cures, in the book's setup (ch. 6.4): 300 training digits, six hidden layers of 100, SGD, 300 epochs; then the same with weight decay and with the book's dropout.
 
-What it shows on digits: without a cure the network memorizes its 300 samples (training accuracy 1.0,
-training loss near 0) while the test loss climbs to over ten times the training loss; weight decay
-and dropout keep it from memorizing and close that loss gap. In accuracy digits are easier than
-MNIST: the gap is under 0.1 with or without a cure (the book's MNIST figures show 0.25).
+What it shows on digits: without a cure the network memorizes its 300 samples (training accuracy
+1.0, training loss near 0) while the test loss ends a hundred times the training loss; weight
+decay 0.01 cuts that to 8 times and the book's dropout 0.1 to about 60 (and slows the memorizing),
+with a test accuracy no worse (0.928 without a cure, 0.931 with either).
+Two settings differ from the book's MNIST run, because on digits they hide its lesson: the book's
+weight decay 0.1 and dropout 0.2 are too strong for digits' 64 pixels (test accuracy falls to
+0.79 and 0.65, underfitting rather than curing), and the book's lr 0.01 leaves the dropout net
+still learning after 300 epochs; here lr is 0.03 for all three (--lr 0.01 --decay 0.1 --dropout 0.2
+gives the book's). In accuracy digits are easier than MNIST: its gap is under 0.1 either way (the
+book's MNIST figures show 0.25).
 
     python examples/overfitting.py --epochs 300
 """
@@ -16,8 +21,6 @@ from framework.book import MultiLayerNetExtend, Trainer
 from framework.callbacks import Callback
 from framework.datasets import load_digits
 
-SETTINGS = {"no cure": {}, "weight decay 0.1": {"weight_decay_lambda": 0.1},
-            "dropout 0.2 (the book's)": {"use_dropout": True, "dropout_ration": 0.2}}
 
 
 class Losses(Callback):
@@ -37,20 +40,25 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--epochs", type=int, default=300, help="Epochs of training for each network.")
     parser.add_argument("--samples", type=int, default=300, help="Training samples used (the book: 300).")
+    parser.add_argument("--lr", type=float, default=0.03, help="SGD's learning rate (the book: 0.01).")
+    parser.add_argument("--decay", type=float, default=0.01, help="Weight decay lambda of the second net (the book: 0.1).")
+    parser.add_argument("--dropout", type=float, default=0.1, help="Dropout ratio of the third net (the book: 0.2).")
     parser.add_argument("--seed", type=int, default=0, help="Seed for the weights, the masks and the shuffling.")
     parser.add_argument("--out", default=".", help="Folder for the picture (made if missing).")
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
+    settings = {"no cure": {}, f"weight decay {args.decay:g}": {"weight_decay_lambda": args.decay},
+                f"the book's dropout {args.dropout:g}": {"use_dropout": True, "dropout_ration": args.dropout}}
 
     (x, t), (x_test, t_test) = load_digits(seed=args.seed)
     x, t = x[:args.samples], t[:args.samples]
     runs = {}
-    print(f"{args.samples} training samples, 6 hidden layers of 100, SGD lr 0.01, batch 100, {args.epochs} epochs:")
-    for name, extra in SETTINGS.items():
+    print(f"{args.samples} training samples, 6 hidden layers of 100, SGD lr {args.lr:g}, batch 100, {args.epochs} epochs:")
+    for name, extra in settings.items():
         network = MultiLayerNetExtend(64, [100] * 6, 10, seed=args.seed, **extra)
         losses = Losses((x, t), (x_test, t_test))
         trainer = Trainer(network, x, t, x_test, t_test, epochs=args.epochs, mini_batch_size=100, optimizer="sgd",
-                          optimizer_param={"lr": 0.01}, verbose=False, seed=args.seed, callbacks=[losses])
+                          optimizer_param={"lr": args.lr}, verbose=False, seed=args.seed, callbacks=[losses])
         trainer.train()
         runs[name] = (trainer, losses)
         print(f"  {name:<25} accuracy train {trainer.train_acc_list[-1]:.3f} test {trainer.test_acc_list[-1]:.3f}; "
@@ -72,8 +80,9 @@ def main(argv=None):
             bottom.set_title(f"test loss {losses.test_loss[-1] / losses.train_loss[-1]:.1f} x train loss", fontsize=9)
             top.legend(loc="lower right")
             bottom.legend(loc="lower left")
-        fig.suptitle("memorizing 300 digits, and two cures: the accuracy gap is small on digits; "
-                     "the loss gap is what the cures close", fontsize=10)
+        fig.suptitle(f"memorizing {args.samples} digits, and two cures that narrow the gap between train and test "
+                     f"(SGD lr {args.lr:g}; on digits the accuracy gap is small, the loss gap is what they close)",
+                     fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 0.96))
         print("picture:", plot.save(fig, os.path.join(args.out, "overfitting.png")))
     return runs

@@ -64,24 +64,29 @@ def main(argv=None):
     if plot.available():
         plt = plot._pyplot()
         rows = [(a, i) for a in ACTIVATIONS for i in INITS]
+        span = {"sigmoid": (0, 1), "tanh": (-1, 1), "relu": (0, 4)}  # the x range drawn for each activation
         fig, axes = plt.subplots(len(rows), 5, figsize=(12, 1.6 * len(rows)))
         for r, key in enumerate(rows):
-            counts = [np.histogram(out.ravel(), bins=30, range=(-1 if key[0] == "tanh" else 0, 1))[0]
-                      for out in table[key]]
+            counts = [np.histogram(out.ravel(), bins=30, range=span[key[0]])[0] for out in table[key]]
             # ReLU sends about half of all inputs to exactly 0: that bar would flatten the rest, so
             # the y range is fixed by the other bars, as the book fixes it (its figure 6-14).
             top = max(c[1:].max() for c in counts) * 1.15 if key[0] == "relu" else None
             for c, out in enumerate(table[key]):
-                axes[r, c].hist(out.ravel(), bins=30, range=(-1 if key[0] == "tanh" else 0, 1))
+                axes[r, c].hist(out.ravel(), bins=30, range=span[key[0]])
                 axes[r, c].set_yticks([])
+                beyond = out > span[key[0]][1]  # ReLU's outputs are unbounded: an explosion must not look like a collapse
+                if beyond.mean() > 0.05:
+                    axes[r, c].text(0.97, 0.92, f"{beyond.mean():.0%} beyond {span[key[0]][1]}\n(up to {out.max():.2g})",
+                                    transform=axes[r, c].transAxes, ha="right", va="top", fontsize=8, color="red",
+                                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
                 if top:
                     axes[r, c].set_ylim(0, top)
                 if c == 0:
                     axes[r, c].set_ylabel(f"{key[0]}\n{key[1]}" + ("\n(bar at 0 cut)" if top else ""), fontsize=8)
                 if r == 0:
                     axes[r, c].set_title(f"layer {c + 1}")
-        fig.suptitle("activations of 5 layers: sigmoid and tanh want Xavier, ReLU wants He "
-                     "(with Xavier its outputs shrink toward 0 layer by layer)", fontsize=10)
+        fig.suptitle("activations of 5 layers: sigmoid and tanh want Xavier, ReLU wants He (with Xavier its outputs "
+                     "shrink toward 0 layer by layer; with std 1 they explode, in red)", fontsize=10)
         fig.tight_layout(rect=(0, 0, 1, 0.985))
         print("picture:", plot.save(fig, os.path.join(args.out, "weight_init_histograms.png")))
         fig, ax = plt.subplots(figsize=(6, 4))

@@ -23,6 +23,8 @@ SMALL = {
     "train_convnet": ["--epochs", "1"],
     "visualize_filters": ["--epochs", "1"],
     "im2col_walkthrough": [],
+    "augmentation": ["--epochs", "1", "--samples", "100"],
+    "deep_convnet": ["--epochs", "1", "--samples", "200"],
 }
 PICTURES = {
     "gradient_descent": ["gradient_descent.png"],
@@ -33,6 +35,8 @@ PICTURES = {
     "train_convnet": ["train_convnet.png"],
     "visualize_filters": ["visualize_filters.png"],
     "overfitting": ["overfitting.png"],
+    "augmentation": ["augmentation.png", "augmentation_samples.png"],
+    "deep_convnet": ["deep_convnet.png", "deep_convnet_misclassified.png"],
     "pictures": ["boundary_moons.png", "boundary_spiral.png", "digits_weights.png", "digits_misclassified.png",
                  "digits_confusion.png"],
 }
