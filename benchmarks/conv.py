@@ -1,7 +1,11 @@
-"""The book's SimpleConvNet on MNIST-shaped data: ours against the book's own code and PyTorch, same run.
+"""The book's SimpleConvNet (or, with --deep, its DeepConvNet) on MNIST-shaped data: ours against the book's own code and PyTorch, same run.
 
     python benchmarks/conv.py --book /path/to/deep-learning-from-scratch     # the book's repository
+    python benchmarks/conv.py --deep --book /path/to/deep-learning-from-scratch
     python benchmarks/conv.py --quick
+
+--deep: ch08's DeepConvNet (six 3x3 convolutions of 16-16-32-32-64-64, three 2x2 poolings, Affine 50,
+dropout 0.5 twice, Adam lr 1e-3), float32, batch 100; PyTorch builds the same layers.
 
 Memory is the peak that training adds to the process once the data (188 MB) is loaded.
 The net is the book's (conv 30 5x5 - ReLU - 2x2 pool - Affine 100 - ReLU - Affine 10, Adam lr 1e-3),
@@ -39,13 +43,36 @@ def batches(n, steps, rng):
     return [order[(i * 100) % n:(i * 100) % n + 100] for i in range(steps)]
 
 
-def run_ours(x, t, steps, rng):
+DEEP = False  # set by --deep: the book's DeepConvNet instead of its SimpleConvNet
+
+
+def our_model():
     import numpy as np
 
-    from framework.network import SimpleConvNet
+    from framework.network import DeepConvNet, SimpleConvNet
+    return (DeepConvNet if DEEP else SimpleConvNet)(dtype=np.float32, seed=0)
+
+
+def torch_model():
+    import torch
+    nn = torch.nn
+    if not DEEP:
+        return nn.Sequential(nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                             nn.Linear(4320, 100), nn.ReLU(), nn.Linear(100, 10))
+    layers, channels = [], 1
+    for i, (filters, pad) in enumerate(((16, 1), (16, 1), (32, 1), (32, 2), (64, 1), (64, 1)), 1):
+        layers += [nn.Conv2d(channels, filters, 3, padding=pad), nn.ReLU()]
+        channels = filters
+        if i % 2 == 0:
+            layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(1024, 50), nn.ReLU(), nn.Dropout(0.5), nn.Linear(50, 10),
+                         nn.Dropout(0.5))
+
+
+def run_ours(x, t, steps, rng):
     from framework.optimizers import Adam
     from framework.training import Trainer
-    model = SimpleConvNet(dtype=np.float32, seed=0)
+    model = our_model()
     trainer = Trainer(model, Adam(lr=1e-3), x[:100], t[:100], batch_size=100, progress=0)
     plan = batches(len(x), steps + 2, rng)
     for idx in plan[:2]:
@@ -59,8 +86,7 @@ def run_ours(x, t, steps, rng):
 def run_torch(x, t, steps, rng):
     import torch
     torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Conv2d(1, 30, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
-                              torch.nn.Linear(4320, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
+    net = torch_model()
     optimizer = torch.optim.Adam(net.parameters(), 1e-3)
     tx, tt = torch.from_numpy(x), torch.from_numpy(t)
     plan = [torch.from_numpy(idx) for idx in batches(len(x), steps + 2, rng)]
@@ -80,9 +106,14 @@ def run_torch(x, t, steps, rng):
 
 def run_book(x, t, steps, rng, book):
     sys.path.insert(0, book)
-    from ch07.simple_convnet import SimpleConvNet
     from common.optimizer import Adam
-    network, optimizer = SimpleConvNet(), Adam(lr=1e-3)
+    if DEEP:
+        sys.path.insert(0, os.path.join(book, "ch08"))
+        from deep_convnet import DeepConvNet as Network
+    else:
+        from ch07.simple_convnet import SimpleConvNet as Network
+    network, optimizer = Network(), Adam(lr=1e-3)
+    x = x.astype("float64")  # the book's layers work in float64 whatever they are given
     plan = batches(len(x), steps + 1, rng)
     optimizer.update(network.params, network.gradient(x[plan[0]], t[plan[0]]))
     started = time.perf_counter()
@@ -95,9 +126,8 @@ def run_layers(x, t, steps, rng):
     """Our time per layer and direction, and the matmul floor."""
     import numpy as np
 
-    from framework.network import SimpleConvNet
     from framework.optimizers import Adam
-    model, optimizer = SimpleConvNet(dtype=np.float32, seed=0), Adam(lr=1e-3)
+    model, optimizer = our_model(), Adam(lr=1e-3)
     spent = {}
     for name, layer in zip(model.layer_names, model.layers):
         for method in ("forward", "backward", "parameter_gradients"):
@@ -143,7 +173,7 @@ def run_layers(x, t, steps, rng):
     started = time.perf_counter()
     for _ in range(steps):
         products()
-    split["floor"] = (time.perf_counter() - started) / steps
+    split["floor"] = None if DEEP else (time.perf_counter() - started) / steps
     return split
 
 
@@ -178,8 +208,11 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=60, help="training steps timed per repeat")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="20 steps, 3 repeats")
+    parser.add_argument("--deep", action="store_true", help="the book's DeepConvNet (ch. 8) instead of SimpleConvNet")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    global DEEP
+    DEEP = args.deep
     if args.worker:
         return worker(args.worker[0], int(args.worker[1]), args.book)
     steps, repeats = (20, 3) if args.quick else (args.steps, args.repeats)
@@ -191,13 +224,15 @@ def main(argv=None):
     for r in range(repeats):
         for peer in peers[r % len(peers):] + peers[:r % len(peers)]:
             n = max(3, steps // 6) if peer == "book" else steps  # the book's steps take ~85 ms each
-            command = [sys.executable, __file__, "--worker", peer, str(n)] + (["--book", args.book] if args.book else [])
+            command = [sys.executable, __file__, "--worker", peer, str(n)] + (["--book", args.book] if args.book else []) \
+                + (["--deep"] if args.deep else [])
             out = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
             if out.returncode != 0:
                 raise RuntimeError(f"{peer} failed:\n{out.stderr[-2000:]}")
             results.setdefault(peer, []).append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"repeat {r + 1}/{repeats}", file=sys.stderr)
-    median = {peer: {key: statistics.median(run[key] for run in runs) for key in runs[0]} for peer, runs in results.items()}
+    median = {peer: {key: None if runs[0][key] is None else statistics.median(run[key] for run in runs)
+                     for key in runs[0]} for peer, runs in results.items()}
     ours = median["framework"]["step"]
     lines = ["| peer | ms / step | s / epoch (600 steps) | ours is ... faster | MB training adds to the data |",
              "|---|---|---|---|---|"]
@@ -209,11 +244,13 @@ def main(argv=None):
     split = median["layers"]
     lines += ["", "| ours, per step | ms |", "|---|---|"]
     lines += [f"| {key} | {value * 1000:.2f} |" for key, value in split.items() if key != "floor"]
-    lines.append(f"| matmul floor (the five products alone) | {split['floor'] * 1000:.2f} |")
+    if split["floor"] is not None:
+        lines.append(f"| matmul floor (the five products alone) | {split['floor'] * 1000:.2f} |")
     text = "\n".join(lines)
     print(text)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    with open(os.path.join(HERE, "results", "conv-quick.md" if args.quick else "conv.md"), "w") as f:
+    name = ("deepconv" if args.deep else "conv") + ("-quick" if args.quick else "")
+    with open(os.path.join(HERE, "results", name + ".md"), "w") as f:
         f.write(text + "\n")
 
 

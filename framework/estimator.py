@@ -65,7 +65,11 @@ def _store_arguments(estimator, arguments):
 
 
 def _stochastic(estimator):
-    """partial_fit exists only for the stochastic solvers (lbfgs has no single epoch to take), as in scikit-learn."""
+    """partial_fit exists only for the stochastic solvers (lbfgs has no single epoch to take), as in
+    scikit-learn, and not with early_stopping (which partial_fit cannot do: scikit-learn offers it and
+    raises, so that its own estimator checks fail)."""
+    if estimator.solver != "lbfgs" and estimator.early_stopping:
+        raise AttributeError("partial_fit does not support early_stopping=True")  # scikit-learn's words
     return estimator.solver != "lbfgs"
 
 
@@ -181,7 +185,7 @@ class _MLPEstimator(BaseEstimator):
         "threads": [None, Interval(Integral, 1, None, closed="left")],
         "binary_output": [StrOptions({"softmax", "logistic"})],
         "loss": [StrOptions({"squared_error", "poisson"})],
-        "image_shape": ["array-like"],
+        "image_shape": ["array-like", None],
         "filters": ["array-like"],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
     }
@@ -607,13 +611,14 @@ class ConvNetClassifier(MLPClassifier):
     with `framework.network.conv_net` as the network.
 
     X stays (n_samples, n_features) as scikit-learn wants it; each row is reshaped to `image_shape`
-    (C, H, W) for the network (digits: (1, 8, 8)). filters: channels of each 3x3 (`kernel_size`)
+    (C, H, W) for the network; image_shape=None takes a square gray image when n_features is a square
+    (digits: (1, 8, 8)), else a one-pixel-high image (1, 1, n_features). filters: channels of each 3x3 (`kernel_size`)
     convolution, a 2x2 pooling after every second; hidden_layer_sizes: one Affine size after them.
     `activation`, `dropout`, `batchnorm` and `weight_init` do not apply (ReLU, He init). coefs_
     holds the filters (FN, C, FH, FW) first, then the Affine weights.
     """
 
-    def __init__(self, image_shape=(1, 8, 8), filters=(32, 32), kernel_size=3, hidden_layer_sizes=(100,), *,
+    def __init__(self, image_shape=None, filters=(32, 32), kernel_size=3, hidden_layer_sizes=(100,), *,
                  solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant", learning_rate_init=0.001,
                  power_t=0.5, max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
                  warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
@@ -626,6 +631,9 @@ class ConvNetClassifier(MLPClassifier):
     _accept_sparse = False  # images: a conv layer needs dense arrays
 
     def _shape(self, n_features):
+        if self.image_shape is None:  # a square gray image where one fits (digits: 1x8x8), else one row of pixels
+            side = int(round(np.sqrt(n_features)))
+            return (1, side, side) if side * side == n_features else (1, 1, n_features)
         shape = tuple(self.image_shape)
         if len(shape) != 3 or int(np.prod(shape)) != n_features:
             raise ValueError(f"image_shape must be (C, H, W) with C*H*W = the {n_features} features of X, "
@@ -636,26 +644,25 @@ class ConvNetClassifier(MLPClassifier):
         if len(sizes) != 1:
             raise ValueError(f"hidden_layer_sizes must hold one size for ConvNetClassifier, got {sizes}")
         model = conv_net(self._shape(n_features), filters=tuple(self.filters), kernel_size=self.kernel_size,
-                         hidden_size=sizes[0], output_size=self._output_size(), seed=rng, dtype=dtype)
+                         hidden_size=sizes[0], output_size=self._output_size(), seed=rng, dtype=dtype,
+                         loss=self.loss_name)
         model.weight_decay, model.weight_decay_per_sample = self.alpha, True
-        if self.loss_name != "cross_entropy":  # one logistic unit, or multilabel
-            model.loss_layer = LOSSES[self.loss_name]()
         return model
 
     def _network_input(self, X):
         return X.reshape((len(X),) + self._shape(X.shape[1]))
 
     def _check_same_network(self, sizes):
-        now = (tuple(self.image_shape), tuple(self.filters), self.kernel_size, tuple(sizes),
-               np.dtype(self.model_.dtype if self.dtype is None else check_dtype(self.dtype)).name)
+        now = (None if self.image_shape is None else tuple(self.image_shape), tuple(self.filters), self.kernel_size,
+               tuple(sizes), np.dtype(self.model_.dtype if self.dtype is None else check_dtype(self.dtype)).name)
         if now != getattr(self, "_network_settings", now):
             raise ValueError("image_shape, filters, kernel_size, hidden_layer_sizes or dtype changed since the network "
                              "was fitted; warm_start and partial_fit continue the same network: set warm_start=False")
 
     def _initialize(self, n_features, sizes, dtype):
         super()._initialize(n_features, sizes, dtype)
-        self._network_settings = (tuple(self.image_shape), tuple(self.filters), self.kernel_size, tuple(sizes),
-                                  np.dtype(self.model_.dtype).name)
+        self._network_settings = (None if self.image_shape is None else tuple(self.image_shape), tuple(self.filters),
+                                  self.kernel_size, tuple(sizes), np.dtype(self.model_.dtype).name)
 
 
 class MLPRegressor(RegressorMixin, _MLPEstimator):

@@ -235,10 +235,11 @@ class DeepConvNet(Sequential):
 
 
 def conv_net(input_shape, filters=(32, 32), kernel_size=3, hidden_size=100, output_size=10, pool_every=2,
-             seed=None, dtype=np.float64):
+             seed=None, dtype=np.float64, loss="cross_entropy"):
     """A small conv stack as a Sequential: for each entry of `filters`, Convolution (kernel_size, same
     padding) - ReLU, with a 2x2 Pooling after every `pool_every` of them; then Flatten - Affine(hidden_size)
-    - ReLU - Affine(output_size). He-initialised; `input_shape` is (C, H, W). Saved and loaded by io."""
+    - ReLU - Affine(output_size) and the loss (MLP's names: "cross_entropy", "binary_cross_entropy" for
+    one logistic unit or multilabel, ...). He-initialised; `input_shape` is (C, H, W). Saved and loaded by io."""
     if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 3:
         raise ValueError(f"input_shape must be (C, H, W) of one image, got {input_shape!r}")
     if not isinstance(filters, (list, tuple)) or not filters:
@@ -247,7 +248,8 @@ def conv_net(input_shape, filters=(32, 32), kernel_size=3, hidden_size=100, outp
     check_number(kernel_size, "kernel_size", low=1, integer=True)
     check_number(pool_every, "pool_every", low=1, integer=True)
     check_number(hidden_size, "hidden_size", low=1, integer=True)
-    check_number(output_size, "output_size", low=2, integer=True)
+    check_choice(loss, "loss", tuple(LOSSES))
+    check_number(output_size, "output_size", low=2 if loss == "cross_entropy" else 1, integer=True)
     dtype = check_dtype(dtype)
     rng = np.random.default_rng(check_seed(seed))
     layers, pad = [], (kernel_size - 1) // 2
@@ -264,7 +266,7 @@ def conv_net(input_shape, filters=(32, 32), kernel_size=3, hidden_size=100, outp
     W2 = initial_weights(rng, (features, hidden_size), features, "he", dtype)
     W3 = initial_weights(rng, (hidden_size, output_size), hidden_size, "he", dtype)
     layers += [Flatten(), Affine(W2, np.zeros(hidden_size, dtype)), ReLU(), Affine(W3, np.zeros(output_size, dtype))]
-    model = Sequential(layers)
+    model = Sequential(layers, loss=LOSSES[loss]())
     model.input_shape = tuple(int(n) for n in input_shape)
     engine.pack(model.params)
     return model

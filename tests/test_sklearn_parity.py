@@ -135,7 +135,6 @@ def test_errors_are_scikit_learns_word_for_word(iris):
         lambda e: e(early_stopping=True).fit(X, y_one),
         lambda e: e(early_stopping=True, validation_fraction=0.005).fit(X[:100], y[:100]),
         lambda e: e(early_stopping=True, validation_fraction=0.005).fit(X, y),
-        lambda e: e(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2]),
         lambda e: e().partial_fit(X, y),
         lambda e: e().partial_fit(X, y, classes=[0, 1, 2]).partial_fit(X, y, classes=[0, 1, 2, 3]),
         lambda e: e(max_iter=1, warm_start=True).fit(X, y).fit(X[y < 2], y[y < 2]),
@@ -149,6 +148,14 @@ def test_errors_are_scikit_learns_word_for_word(iris):
                     make(estimator)
             messages.append(str(info.value))
         assert messages[0] == messages[1]
+    # partial_fit with early_stopping: scikit-learn raises ValueError; ours has no partial_fit then
+    # (AttributeError, caused by the same words), so that the estimator checks pass
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        sk.MLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as info:
+        framework.MLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1, 2])
+    assert "partial_fit does not support early_stopping=True" in str(info.value.__cause__)
+    assert not hasattr(framework.MLPClassifier(early_stopping=True), "partial_fit")
     y_many = y.copy()
     y_many[0] = 3  # several classes, one with a single member: scikit-learn splits at random and trains
     for estimator in (sk.MLPClassifier, framework.MLPClassifier):
@@ -298,3 +305,18 @@ def test_a_warm_started_fit_that_stops_at_max_iter_warns_as_scikit_learn(iris):
             model.fit(X, y)
         with pytest.warns(ConvergenceWarning, match="Maximum iterations \\(2\\) reached"):
             model.fit(X, y)
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: framework.ConvNetClassifier(filters=(8,), hidden_layer_sizes=(32,), max_iter=100, **kw),
+    lambda **kw: framework.MLPClassifier(max_iter=20, **kw),
+    lambda **kw: framework.MLPRegressor(max_iter=100, **kw)], ids=["ConvNetClassifier", "MLPClassifier", "MLPRegressor"])
+@pytest.mark.parametrize("settings", [{}, {"solver": "lbfgs"}], ids=["adam", "lbfgs"])
+def test_scikit_learns_estimator_checks_pass_for_every_estimator(make, settings):
+    """ConvNetClassifier too: without image_shape it takes a square image where one fits, else a row of pixels."""
+    from sklearn.utils.estimator_checks import check_estimator
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(make(**settings), on_fail=None)
+    assert not [(r["check_name"], repr(r["exception"])[:200]) for r in results if r["status"] == "failed"]
+    assert {r["check_name"] for r in results if r["status"] == "skipped"} <= {"check_array_api_input"}
