@@ -63,9 +63,9 @@ def load_fused_kernels():
     125 MB and 0.6 s once per process, a fixed cost like importing PyTorch, not a cost of training."""
     import numpy as np
 
-    from framework import fused
+    from framework import engine
     for dtype in (np.float32, np.float64):
-        fused.adam(*[np.ones(fused.FUSED_MIN_SIZE, dtype) for _ in range(4)], 0.9, 0.999, 1e-8, 1e-3)
+        engine.fused_adam(*[np.ones(engine.FUSED_MIN_SIZE, dtype) for _ in range(4)], 0.9, 0.999, 1e-8, 1e-3)
 
 
 def worker(peer, jobs):
