@@ -19,6 +19,7 @@ import contextlib
 import math
 import operator
 import os
+import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -327,3 +328,26 @@ def blas_threads(model, batch_size, threads=None):
         except ImportError:  # scikit-learn brings it; without it the process's setting stays
             _CONTROLLER.append(None)
     return contextlib.nullcontext() if _CONTROLLER[0] is None else _CONTROLLER[0].limit(limits=count, user_api="blas")
+
+
+# -- evaluation batches from a memory budget --------------------------------------------------------
+#: What predict, accuracy and evaluate may hold at once for one batch's activations (bytes).
+EVALUATION_MEMORY = 128 * 2 ** 20
+_SAMPLE_BYTES = weakref.WeakKeyDictionary()  # model -> {(sample shape, dtype): bytes one sample takes}
+
+
+def evaluation_batch(model, x, batch_size=None):
+    """How many samples of x to push through `model` at once in inference: batch_size when given,
+    else as many as fit in EVALUATION_MEMORY, counting what one sample's forward pass allocates (each
+    layer's output and a convolution's columns), twice for the temporaries (at least 1, at most len(x))."""
+    if batch_size is not None:
+        return batch_size
+    key = (x.shape[1:], x.dtype.str)
+    known = _SAMPLE_BYTES.setdefault(model, {})
+    if key not in known:
+        total, out = 0, x[:1]
+        for layer in model.layers:
+            out = layer.forward(out, train=False)
+            total += out.nbytes + getattr(getattr(layer, "columns", None), "nbytes", 0)
+        known[key] = 2 * max(total, 1)
+    return int(min(max(1, EVALUATION_MEMORY // known[key]), max(1, x.shape[0])))

@@ -211,8 +211,11 @@ class Sequential:
         instead of turning into NaN probabilities or label 0.
         """
         x = self.check_input(x)
-        with np.errstate(over="ignore", invalid="ignore"), engine.blas_threads(self, x.shape[0]):
-            scores = self.forward(x, train)  # (an overflow is reported below, as one error)
+        batch = engine.evaluation_batch(self, x)  # memory stays bounded however many rows x has
+        with np.errstate(over="ignore", invalid="ignore"), engine.blas_threads(self, min(batch, x.shape[0])):
+            # (an overflow is reported below, as one error)
+            scores = self.forward(x, train) if batch >= x.shape[0] else \
+                np.concatenate([self.forward(x[start:start + batch], train) for start in range(0, x.shape[0], batch)])
         if not (np.isfinite(scores.min()) and np.isfinite(scores.max())):
             rows = np.flatnonzero(~np.isfinite(scores).all(axis=1))
             raise ValueError(f"the network's scores overflowed {np.dtype(self.dtype).name} for {len(rows)} of "
@@ -373,14 +376,17 @@ class Sequential:
         """Correct predictions among scores (N, C) for targets t, or None when the loss has no accuracy."""
         return getattr(self.loss_layer, "correct", SoftmaxCrossEntropy.correct)(scores, t)
 
-    def evaluate(self, x, t, batch_size=2048):
-        """(mean loss, accuracy) on (x, t) in inference mode, `batch_size` samples at a time; the
-        accuracy is None for a regression. The loss includes the weight-decay term once, as `loss(x, t)`
-        on the whole set gives it, whatever the batch size; memory stays bounded for big sets.
+    def evaluate(self, x, t, batch_size=None):
+        """(mean loss, accuracy) on (x, t) in inference mode, `batch_size` samples at a time (None: as
+        many as fit in a memory budget, framework.engine.evaluation_batch); the accuracy is None for a
+        regression. The loss includes the weight-decay term once, as `loss(x, t)` on the whole set gives
+        it, whatever the batch size.
         """
-        check_number(batch_size, "batch_size", low=1, integer=True)
+        if batch_size is not None:
+            check_number(batch_size, "batch_size", low=1, integer=True)
         x = self.check_input(x)
         n = x.shape[0]
+        batch_size = engine.evaluation_batch(self, x, batch_size)
         targets = self.check_targets(t, n)
         total_loss, correct = 0.0, 0
         with engine.blas_threads(self, min(batch_size, n)):
@@ -399,7 +405,7 @@ class Sequential:
             self._decay_divisor = float(n)
         return total_loss / n + self.decay_loss(), None if correct is None else correct / n
 
-    def accuracy(self, x, t, batch_size=2048):
+    def accuracy(self, x, t, batch_size=None):
         """Fraction of samples whose highest score is the true class (inference mode)."""
         return self.evaluate(x, t, batch_size)[1]
 

@@ -25,10 +25,11 @@ class DivergenceError(FloatingPointError):
         self.history = history
 
 
-def evaluate(model, x, t, batch_size=2048):
+def evaluate(model, x, t, batch_size=None):
     """Mean loss (weight decay included) and accuracy of `model` on (x, t) in inference mode.
 
-    Works through `batch_size` samples at a time, so memory stays bounded for big evaluation sets.
+    Works through `batch_size` samples at a time (None: as many as a memory budget allows), so memory
+    stays bounded for big evaluation sets.
     """
     return model.evaluate(x, t, batch_size)
 
