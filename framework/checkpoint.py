@@ -205,7 +205,7 @@ def _check_declared_size(data, key, path):
     with data.zip.open(info) as member:
         version = np.lib.format.read_magic(member)
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, _, dtype = read_header(member, max_header_size=10_000)
+        shape, _, dtype = read_header(member)  # (numpy >= 1.24 also limits the header to 10,000 bytes)
         declared = member.tell() + int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
     if dtype.hasobject or declared != info.file_size:
         held = "Python objects (refusing to unpickle)" if dtype.hasobject else f"{info.file_size:,} bytes"
