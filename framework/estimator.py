@@ -7,9 +7,11 @@ multilabel, sparse X, verbose lines, the Poisson loss included); in addition `dr
 drawn in float64 from random_state in its order; weight_init="auto" gives He/Xavier normal draws
 with zero biases), two classes are one logistic unit (binary_output="softmax" gives two), and the
 early-stopping split is scikit-learn's (stratified for two classes). Differences, one line each:
-- "sgd" follows torch.optim's momentum form (the same steps as scikit-learn's at a constant rate);
+- "sgd" and "adam" follow scikit-learn's update rules; the added solvers ("momentum", "nesterov",
+  "adamw", ...) are framework.optimizers, PyTorch's rules;
 - logistic outputs' losses are not clipped to [eps, 1 - eps].
 """
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -62,6 +64,37 @@ def _store_arguments(estimator, arguments):
     for name, value in arguments.items():
         if name not in ("self", "__class__"):
             setattr(estimator, name, value)
+
+
+class _ScikitLearnSGD(optimizers.Optimizer):
+    """scikit-learn's SGD: v <- momentum * v - lr * dW, then W <- W + v, or with Nesterov
+    W <- W + momentum * v - lr * dW. The same steps as optimizers.Momentum/Nesterov (PyTorch's) while
+    lr is constant; under learning_rate="invscaling" or "adaptive" the velocity keeps the old rates."""
+
+    state_names = ("v",)
+
+    def __init__(self, lr, momentum, nesterov):
+        super().__init__(lr)
+        self.momentum, self.nesterov = momentum, nesterov
+
+    def _step(self, param, grad, scratch, v):
+        v *= self.momentum
+        v -= np.multiply(grad, self.lr, out=scratch)
+        if not self.nesterov:
+            param += v
+            return
+        np.multiply(v, self.momentum, out=scratch)
+        scratch -= grad * self.lr
+        param += scratch
+
+
+class _ScikitLearnAdam(optimizers.Adam):
+    """scikit-learn's Adam: W <- W - lr * sqrt(c2) / c1 * m / (sqrt(v) + eps), eps added to sqrt(v)
+    before the bias correction (PyTorch's optimizers.Adam adds it after)."""
+
+    def _eps_and_step(self):
+        c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
+        return self.eps, self.lr * math.sqrt(c2) / c1
 
 
 def _stochastic(estimator):
@@ -233,16 +266,13 @@ class _MLPEstimator(BaseEstimator):
 
     def _make_optimizer(self):
         lr = self.learning_rate_init
-        if self.solver == "sgd":
-            if self.momentum == 0:
-                return optimizers.SGD(lr=lr)
-            kind = optimizers.Nesterov if self.nesterovs_momentum else optimizers.Momentum
-            return kind(lr=lr, momentum=self.momentum)
+        if self.solver == "sgd":  # scikit-learn's rules for its own solvers
+            return _ScikitLearnSGD(lr, self.momentum, self.nesterovs_momentum)
         if self.solver in ("momentum", "nesterov"):
             kind = optimizers.Nesterov if self.solver == "nesterov" else optimizers.Momentum
             return kind(lr=lr, momentum=self.momentum)
         if self.solver in ("adam", "adamw"):
-            kind = optimizers.Adam if self.solver == "adam" else optimizers.AdamW
+            kind = _ScikitLearnAdam if self.solver == "adam" else optimizers.AdamW
             return kind(lr=lr, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
         if self.solver == "adagrad":
             return optimizers.AdaGrad(lr=lr)

@@ -224,10 +224,14 @@ class Adam(Optimizer):
         self.beta2 = check_number(beta2, "beta2", low=0, high=1, high_open=True)
         self.eps = check_number(eps, "eps", low=0)
 
-    def _step(self, param, grad, scratch, m, v):
-        # sqrt(v / c2) + eps = (sqrt(v) + eps * sqrt(c2)) / sqrt(c2): the corrections become two scalars.
+    def _eps_and_step(self):
+        """sqrt(v / c2) + eps = (sqrt(v) + eps * sqrt(c2)) / sqrt(c2): the corrections c1 = 1 - beta1**t,
+        c2 = 1 - beta2**t become two scalars, W <- W - step * m / (sqrt(v) + eps)."""
         c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
-        eps, step = self.eps * math.sqrt(c2), self.lr * math.sqrt(c2) / c1
+        return self.eps * math.sqrt(c2), self.lr * math.sqrt(c2) / c1
+
+    def _step(self, param, grad, scratch, m, v):
+        eps, step = self._eps_and_step()
         if engine.fused_adam(param, grad, m, v, self.beta1, self.beta2, eps, step):
             return  # the same arithmetic in one compiled pass (numba installed, large arrays)
         m *= self.beta1
