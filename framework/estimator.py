@@ -382,6 +382,9 @@ class _MLPEstimator(BaseEstimator):
         if self._tracker.monitor != ("val_score" if self.early_stopping else "loss"):
             self._start_stopping()  # early_stopping was switched between warm fits: watch the new quantity afresh
         self.n_iter_ = 0  # this call's epochs, as scikit-learn counts them
+        if self.batch_size != "auto" and self.batch_size > X.shape[0]:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                          stacklevel=4)  # scikit-learn's words
         batch_size = min(200, X.shape[0]) if self.batch_size == "auto" else min(self.batch_size, X.shape[0])
         validation = None
         if self.early_stopping:  # (partial_fit refused it above, as scikit-learn does)
@@ -529,6 +532,11 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
                  threads=None):
         _store_arguments(self, locals())
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True  # an indicator matrix y, as scikit-learn's
+        return tags
+
     #: The output layer for each kind of target: (framework loss, scikit-learn's out_activation_).
     HEADS = {"softmax": ("cross_entropy", "softmax"), "logistic": ("binary_cross_entropy", "logistic"),
              "multilabel": ("binary_cross_entropy", "logistic")}
@@ -624,7 +632,8 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         scores = self._scores(X)
         if self._head == "softmax":
             return softmax(scores)
-        p = sigmoid(scores)
+        # a sigmoid is never 0 or 1: values that rounded there are kept at the nearest floats inside
+        p = np.clip(sigmoid(scores), np.finfo(scores.dtype).tiny, 1 - np.finfo(scores.dtype).epsneg)
         return np.hstack([1 - p, p]) if self._head == "logistic" else p
 
     def predict_log_proba(self, X):
@@ -718,11 +727,6 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
         """scikit-learn's out_activation_: exp for the Poisson loss, else identity."""
         return "exp" if self.loss == "poisson" else "identity"
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True  # y may have several columns
-        return tags
-
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
                  batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
                  max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
@@ -743,7 +747,12 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
         return float(np.mean(1 - residual / np.where(total == 0, 1, total)))
 
     def _training_targets(self, y, classes, reset, dtype):
-        """y as (n_samples, n_outputs) in X's dtype; n_outputs_ is set on a reset."""
+        """y as (n_samples, n_outputs) in X's dtype; n_outputs_ is set on a reset. A column y (n, 1) is
+        one output, raveled with scikit-learn's DataConversionWarning."""
+        if np.ndim(y) == 2 and np.shape(y)[1] == 1:
+            warnings.warn("A column-vector y was passed when a 1d array was expected. Please change the shape "
+                          "of y to (n_samples,), for example using ravel().", DataConversionWarning, stacklevel=4)
+            y = np.ravel(y)
         t = np.asarray(y, dtype=dtype)
         t = t.reshape(len(t), -1)
         if self.loss == "poisson" and (t < 0).any():

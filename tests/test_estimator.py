@@ -24,6 +24,7 @@ ALLOWED_SKIPS = {
     "check_array_api_input": "we compute with NumPy only; array-API inputs (CuPy, torch) are out of scope",
     "check_sample_weights_pandas_series": "skipped by scikit-learn only when pandas is not installed",
     "check_classifier_data_not_an_array": "skipped by scikit-learn only when pandas is not installed",
+    "check_classifiers_multilabel_output_format_decision_function": "no decision_function, as scikit-learn's MLP",
 }
 
 

@@ -319,7 +319,9 @@ def test_scikit_learns_estimator_checks_pass_for_every_estimator(make, settings)
         warnings.simplefilter("ignore")
         results = check_estimator(make(**settings), on_fail=None)
     assert not [(r["check_name"], repr(r["exception"])[:200]) for r in results if r["status"] == "failed"]
-    assert {r["check_name"] for r in results if r["status"] == "skipped"} <= {"check_array_api_input"}
+    # skipped: the array API (not ours), and decision_function's multilabel format (we have none)
+    assert {r["check_name"] for r in results if r["status"] == "skipped"} <= {
+        "check_array_api_input", "check_classifiers_multilabel_output_format_decision_function"}
 
 
 @pytest.mark.parametrize("settings", [
@@ -346,3 +348,16 @@ def test_the_same_start_and_update_rules_give_scikit_learns_weights(settings):
     assert ours.n_iter_ == theirs.n_iter_ and ours.loss_ == pytest.approx(theirs.loss_, abs=1e-12)
     for a, b in zip(theirs.coefs_ + theirs.intercepts_, ours.coefs_ + ours.intercepts_):
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-10)
+
+
+def test_a_batch_larger_than_the_data_warns_and_the_tags_are_scikit_learns(iris):
+    X, y = iris
+    for estimator in (sk.MLPClassifier, framework.MLPClassifier):
+        with pytest.warns(UserWarning, match="Got `batch_size` less than 1 or larger than sample size"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                estimator(batch_size=500, max_iter=2).fit(X, y)
+    for ours, theirs in ((framework.MLPClassifier(), sk.MLPClassifier()), (framework.MLPRegressor(), sk.MLPRegressor())):
+        a, b = ours.__sklearn_tags__(), theirs.__sklearn_tags__()
+        assert a.target_tags.multi_output == b.target_tags.multi_output
+        assert (a.classifier_tags and a.classifier_tags.multi_label) == (b.classifier_tags and b.classifier_tags.multi_label)
