@@ -107,9 +107,9 @@ def _stochastic(estimator):
 
 
 def _rows(X, t, sample_weight, train, val):
-    """(X, t, sample_weight) of the `train` rows and (X, t) of the `val` rows: a split, as split_validation returns it."""
-    w = None if sample_weight is None else np.asarray(sample_weight)[train]
-    return X[train], t[train], w, (X[val], t[val])
+    """(X, t, sample_weight) of the `train` rows and (X, t, sample_weight) of the `val` rows."""
+    w = None if sample_weight is None else np.asarray(sample_weight)
+    return X[train], t[train], None if w is None else w[train], (X[val], t[val], None if w is None else w[val])
 
 
 class _SklearnRules(Callback):
@@ -279,14 +279,14 @@ class _MLPEstimator(BaseEstimator):
         return optimizers.RMSprop(lr=lr)
 
     def _initialize(self, n_features, sizes, dtype):
-        random_state = check_random_state(self.random_state)
         weight_init = self.weight_init
         start = None
         if weight_init == "glorot_uniform":  # drawn first from random_state, as scikit-learn draws it
-            start = self._glorot_uniform(random_state, [n_features] + list(sizes) + [self._output_size()])
+            start = self._glorot_uniform(self._random_state, [n_features] + list(sizes) + [self._output_size()])
         if weight_init in ("auto", "glorot_uniform"):
             weight_init = "he" if self.activation == "relu" else "xavier"
-        seeds = np.random.SeedSequence(random_state.randint(2 ** 31 - 1)).spawn(2)
+        # dropout masks and the shuffling: a stream of their own (an int random_state makes a new RandomState)
+        seeds = np.random.SeedSequence(check_random_state(self.random_state).randint(2 ** 31 - 1)).spawn(2)
         self.model_ = self._build_network(n_features, sizes, weight_init, np.random.default_rng(seeds[0]), dtype)
         for key, value in (start or {}).items():
             self.model_.params[key] = value  # cast to the network's dtype
@@ -350,6 +350,8 @@ class _MLPEstimator(BaseEstimator):
                              "full-batch loss; use dropout=0.0 or solver='adam'")
         first_call = not hasattr(self, "model_")
         reset = first_call or not (incremental or self.warm_start)
+        # scikit-learn's generator, made anew by every fit: the Glorot start, then the early-stopping split
+        self._random_state = check_random_state(self.random_state)
         if not reset:
             self._check_same_network(sizes)
         X, y = validate_data(self, X, y, reset=reset, dtype=self._input_dtype(reset), ensure_min_samples=1,
@@ -388,8 +390,8 @@ class _MLPEstimator(BaseEstimator):
         batch_size = min(200, X.shape[0]) if self.batch_size == "auto" else min(self.batch_size, X.shape[0])
         validation = None
         if self.early_stopping:  # (partial_fit refused it above, as scikit-learn does)
-            X, t, sample_weight, validation = self._split_validation(X, t, sample_weight)
-            validation = (self._network_input(validation[0]), validation[1])
+            X, t, sample_weight, (x_val, t_val, self._validation_weight) = self._split_validation(X, t, sample_weight)
+            validation = (self._network_input(x_val), t_val)
         self._validation_set = validation
         rules = _SklearnRules(self)
         # partial_fit and warm_start continue the same history.
@@ -421,7 +423,7 @@ class _MLPEstimator(BaseEstimator):
         from sklearn.model_selection import train_test_split
         train, val = train_test_split(np.arange(X.shape[0]), test_size=self.validation_fraction,
                                       stratify=self._labels_for_split(t),
-                                      random_state=int(self._rng.integers(2 ** 31 - 1)))
+                                      random_state=self._random_state)
         if len(val) < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
                              "your dataset.")  # scikit-learn's words
@@ -561,9 +563,19 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         return (t[:, 0] if self._head == "logistic" else t).astype(bool)[:, None]  # scikit-learn's binarized y
 
     def _validation_score(self, logs):
-        """The score early stopping watches: accuracy on the held-out samples (scikit-learn's; for
-        multilabel, the share of rows with every label right)."""
-        return logs["val_accuracy"]
+        """The score early stopping watches: accuracy on the held-out samples, weighted by their
+        sample_weight (scikit-learn's; for multilabel, the share of rows with every label right)."""
+        if self._validation_weight is None:
+            return logs["val_accuracy"]
+        from sklearn.metrics import accuracy_score
+        x_val, t_val = self._validation_set
+        scores = self.model_.predict(x_val)
+        if self._head == "softmax":
+            predicted = scores.argmax(axis=1)
+        else:  # 0/1 outputs: one column for a logistic unit, each label's for multilabel
+            predicted, t_val = (scores > 0).astype(t_val.dtype), t_val[:, 0] if self._head == "logistic" else t_val
+            predicted = predicted[:, 0] if self._head == "logistic" else predicted
+        return float(accuracy_score(t_val, predicted, sample_weight=self._validation_weight))
 
     # -- fitting --------------------------------------------------------------------------------
     def fit(self, X, y, sample_weight=None):
@@ -739,12 +751,12 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
         return self.n_outputs_
 
     def _validation_score(self, logs):
-        """R^2 on the held-out samples, the score scikit-learn's regressor stops on."""
+        """R^2 on the held-out samples, weighted by their sample_weight: scikit-learn's r2_score, the score
+        its regressor stops on (a constant y gives 1.0 when predicted exactly, else 0.0)."""
+        from sklearn.metrics import r2_score
         x_val, t_val = self._validation_set
         predicted = self._outputs(self.model_.predict(x_val))
-        residual = ((t_val - predicted) ** 2).sum(axis=0)
-        total = ((t_val - t_val.mean(axis=0)) ** 2).sum(axis=0)
-        return float(np.mean(1 - residual / np.where(total == 0, 1, total)))
+        return float(r2_score(t_val, predicted, sample_weight=self._validation_weight))
 
     def _training_targets(self, y, classes, reset, dtype):
         """y as (n_samples, n_outputs) in X's dtype; n_outputs_ is set on a reset. A column y (n, 1) is

@@ -361,3 +361,26 @@ def test_a_batch_larger_than_the_data_warns_and_the_tags_are_scikit_learns(iris)
         a, b = ours.__sklearn_tags__(), theirs.__sklearn_tags__()
         assert a.target_tags.multi_output == b.target_tags.multi_output
         assert (a.classifier_tags and a.classifier_tags.multi_label) == (b.classifier_tags and b.classifier_tags.multi_label)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_early_stopping_splits_and_scores_as_scikit_learn(kind, weighted):
+    """The split drawn from random_state after the Glorot start, the validation score weighted by the
+    held-out samples' weights (accuracy; r2_score for the regressor): without shuffling, the same
+    validation scores and the same stopping epoch as scikit-learn's."""
+    from sklearn.datasets import load_diabetes, load_iris
+    from sklearn.preprocessing import StandardScaler
+    X, y = (load_iris if kind == "classifier" else load_diabetes)(return_X_y=True)
+    X, y = StandardScaler().fit_transform(X), y if kind == "classifier" else y / y.std()
+    weights = {"sample_weight": np.random.default_rng(0).integers(1, 4, len(y)).astype(float)} if weighted else {}
+    fitted = []
+    for estimator in ((sk.MLPClassifier, framework.MLPClassifier) if kind == "classifier" else
+                      (sk.MLPRegressor, framework.MLPRegressor)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted.append(estimator(hidden_layer_sizes=(8,), max_iter=40, shuffle=False, random_state=0,
+                                    early_stopping=True).fit(X, y, **weights))
+    theirs, ours = fitted
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, rtol=0, atol=1e-12)
