@@ -125,12 +125,27 @@ class _SklearnRules(Callback):
     def __init__(self, estimator):
         super().__init__()
         self.estimator = estimator
+        # scikit-learn's squared loss is a mean over outputs too (its gradient is not): with K outputs
+        # the loss it reports is (data loss) / K + (the weight-decay term), summed over batches here.
+        self.outputs = estimator.n_outputs_ if estimator._regression and estimator.loss == "squared_error" else 1
+        self.decay, self.epoch_loss, self.epoch_size = 0.0, 0.0, 0
 
     def on_batch_begin(self, batch, logs):
         self.estimator.t_ += logs["size"]
+        if self.outputs > 1:  # the decay term of this batch's loss, from the weights before its step
+            model = self.model
+            self.decay = 0.5 * model.weight_decay * sum(float(np.vdot(W, W)) for W in model._weights()) / logs["size"]
+
+    def on_batch_end(self, batch, logs):
+        if self.outputs > 1:
+            self.epoch_loss += ((logs["loss"] - self.decay) / self.outputs + self.decay) * logs["size"]
+            self.epoch_size += logs["size"]
 
     def on_epoch_end(self, epoch, logs):
         est, tracker = self.estimator, self.estimator._tracker
+        if self.outputs > 1:
+            logs = {**logs, "loss": self.epoch_loss / self.epoch_size}
+            self.epoch_loss, self.epoch_size = 0.0, 0
         est.n_iter_ += 1
         est.loss_curve_.append(logs["loss"])
         est.loss_ = logs["loss"]

@@ -384,3 +384,21 @@ def test_early_stopping_splits_and_scores_as_scikit_learn(kind, weighted):
     theirs, ours = fitted
     assert ours.n_iter_ == theirs.n_iter_
     np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, rtol=0, atol=1e-12)
+
+
+def test_a_multi_output_regressor_reports_scikit_learns_loss_and_stops_where_it_stops():
+    """scikit-learn's squared loss is a mean over the outputs (plus the alpha term): so `loss_`, the
+    loss curve and the epoch at which `tol` stops agree with three outputs, alpha or not."""
+    from sklearn.datasets import make_regression
+    X, y = make_regression(200, 5, n_targets=3, random_state=0)
+    y = y / y.std()
+    for alpha in (1e-4, 0.1):
+        fitted = []
+        for estimator in (sk.MLPRegressor, framework.MLPRegressor):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                fitted.append(estimator(hidden_layer_sizes=(8,), max_iter=300, shuffle=False, random_state=0,
+                                        tol=1e-2, alpha=alpha).fit(X, y))
+        theirs, ours = fitted
+        assert ours.n_iter_ == theirs.n_iter_ < 300
+        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
