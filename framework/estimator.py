@@ -619,10 +619,10 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
                 self.classes_, self._head = np.arange(y.shape[1]), "multilabel"
             else:
                 labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-                if len(labels) < 2:
-                    raise ValueError(f"MLPClassifier needs at least 2 classes in y, got 1 class: {labels.tolist()}")
                 self.classes_ = labels
-                self._head = "logistic" if len(labels) == 2 and self.binary_output == "logistic" else "softmax"
+                # one class: scikit-learn's one logistic unit, trained toward "not another class"
+                self._head = "logistic" if len(labels) == 1 or len(labels) == 2 and self.binary_output == "logistic" \
+                    else "softmax"
         elif multilabel != (self._head == "multilabel"):
             raise ValueError(f"y is {'an indicator matrix' if multilabel else 'labels'}, but the network was "
                              f"fitted on {'an indicator matrix' if not multilabel else 'labels'}")
@@ -649,8 +649,8 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         scores = self._scores(X)
         if self._head == "multilabel":
             return (scores > 0).astype(np.int64)
-        if self._head == "logistic":
-            return self.classes_[(scores[:, 0] > 0).astype(np.int64)]
+        if self._head == "logistic":  # (with one class, that class whatever the score)
+            return self.classes_[np.minimum(scores[:, 0] > 0, len(self.classes_) - 1).astype(np.int64)]
         return self.classes_[scores.argmax(axis=1)]
 
     def predict_proba(self, X):

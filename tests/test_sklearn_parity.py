@@ -402,3 +402,17 @@ def test_a_multi_output_regressor_reports_scikit_learns_loss_and_stops_where_it_
         theirs, ours = fitted
         assert ours.n_iter_ == theirs.n_iter_ < 300
         np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
+
+
+def test_a_y_of_one_class_trains_a_constant_predictor_as_scikit_learn(iris):
+    X, y = iris
+    fitted = []
+    for estimator in (sk.MLPClassifier, framework.MLPClassifier):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted.append(estimator(max_iter=20, shuffle=False, random_state=0).fit(X, np.full(len(y), 7)))
+    theirs, ours = fitted
+    assert list(ours.classes_) == [7] and ours.n_outputs_ == theirs.n_outputs_ == 1
+    assert ours.out_activation_ == theirs.out_activation_ == "logistic"
+    assert (ours.predict(X) == 7).all()
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-9)
