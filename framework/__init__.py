@@ -3,11 +3,12 @@
 Modules, one idea each. The rooms the book has: functions (softmax, cross-entropy,
 numerical_gradient), layer (what every layer is), layers (Affine, ReLU, Sigmoid, Tanh, Dropout,
 BatchNormalization), losses (SoftmaxCrossEntropy, ...), conv and im2col (Convolution, Pooling),
-sequential (Sequential), network (MLP, SimpleConvNet), optimizers (SGD ... AdamW), training
-(Trainer, fit), naive_layers (MulLayer, AddLayer). Around them: engine (all the speed machinery),
-checks (argument checks), checkpoint (save, load; also as io), fileio (atomic writes), history,
-callbacks, schedules, datasets, preprocessing, terminal, plot, gradcheck, trace, book (the book's
-names), estimator (MLPClassifier, ...), cli (python -m framework). Importing this package imports
+sequential (Sequential), network (MLP, SimpleConvNet, DeepConvNet), optimizers (SGD ... AdamW),
+training (Trainer, fit), augment (the book's data augmentation), naive_layers (MulLayer, AddLayer).
+Around them: engine (all the speed machinery), checks (argument checks), checkpoint (save, load;
+also as io), fileio (atomic writes), history, callbacks, schedules, datasets, preprocessing,
+terminal, plot, gradcheck, trace, book and book_convnets (the book's names, ch. 3-8), estimator
+(MLPClassifier, ...), cli (python -m framework). Importing this package imports
 NumPy only; scikit-learn, tqdm, matplotlib and threadpoolctl are imported where they are needed.
 """
 from . import functions, layers, network, optimizers
