@@ -32,8 +32,8 @@ better than the book it says so in one line. Our own names stay primary; use the
 import numpy as np
 
 from . import functions, layers, network, optimizers, training
-from .book_convnets import (Convolution, DeepConvNet, Pooling, SimpleConvNet, col2im, im2col,  # noqa: F401
-                             read_params)
+from .book_convnets import (Convolution, DeepConvNet, Pooling, SimpleConvNet, _BookMethods, col2im,  # noqa: F401
+                             im2col, read_params)
 from .callbacks import Callback
 from .datasets import load_mnist  # noqa: F401  (the book's dataset.mnist.load_mnist, same arguments)
 from .functions import numerical_gradient, relu, sigmoid, softmax, sum_squared_error  # noqa: F401
@@ -113,19 +113,16 @@ class BatchNormalization(layers.BatchNormalization):
 
 
 # -- networks (ch04/ch05 two_layer_net.py, common/multi_layer_net*.py) -------------------------------
-class _BookNetwork(network.MLP):
+class _BookNetwork(_BookMethods, network.MLP):
     """The book's network methods on top of our MLP: inference mode unless train_flg says otherwise,
-    the book's SoftmaxWithLoss."""
+    the book's SoftmaxWithLoss, labels as (N,), the book's (N, 1) columns or one-hot rows."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.loss_layer = SoftmaxWithLoss()
 
-    def predict(self, x, train_flg=False):
-        return super().predict(x, train=train_flg)
-
     def loss(self, x, t, train_flg=False):
-        return super().loss(x, t, train=train_flg)
+        return network.Sequential.loss(self, x, self._labels(t), train=train_flg)
 
 
 

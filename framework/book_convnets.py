@@ -117,8 +117,8 @@ def read_params(file_name):
     return params
 
 
-class _BookConvNet:
-    """The book's network methods on our conv nets: predict(x, train_flg=False), accuracy(x, t, batch_size=100),
+class _BookMethods:
+    """The book's network methods on our networks: predict(x, train_flg=False), accuracy(x, t, batch_size=100),
     gradient, numerical_gradient, save_params, load_params; labels as (N,), (N, 1) or one-hot rows."""
 
     def _labels(self, t):
@@ -162,7 +162,7 @@ class _BookConvNet:
             self.params[key] = value
 
 
-class SimpleConvNet(_BookConvNet, network.SimpleConvNet):
+class SimpleConvNet(_BookMethods, network.SimpleConvNet):
     """The book's SimpleConvNet (ch. 7.5) with its constructor and methods; the book's SoftmaxWithLoss (1e-7)."""
 
     def __init__(self, input_dim=(1, 28, 28), conv_param=None, hidden_size=100, output_size=10,
@@ -174,7 +174,7 @@ class SimpleConvNet(_BookConvNet, network.SimpleConvNet):
         return network.Sequential.loss(self, x, self._labels(t), train=train_flg)
 
 
-class DeepConvNet(_BookConvNet, network.DeepConvNet):
+class DeepConvNet(_BookMethods, network.DeepConvNet):
     """The book's DeepConvNet (ch. 8.1) with its constructor and methods: the book's dropout (scaled at
     inference), SoftmaxWithLoss (1e-7), and loss(x, t) in training mode as the book's."""
 

@@ -268,3 +268,14 @@ def test_the_command_line_trains_the_deep_conv_net_and_saves_it(tmp_path, capsys
     accuracy = float(capsys.readouterr().out.strip().splitlines()[-1].split()[-1])
     assert accuracy > 0.3  # two epochs on digits as 8x8 images; 0.1 is chance
     assert type(io.load(path)) is Ours and main(["evaluate", str(path)]) == 0
+
+
+def test_the_chapter_4_to_6_networks_take_the_books_label_column_too():
+    from framework.book import MultiLayerNetExtend, TwoLayerNet
+    rng = np.random.default_rng(0)
+    x, t = rng.random((6, 4)), np.array([0, 1, 2, 0, 1, 2])
+    for network in (TwoLayerNet(4, 5, 3, seed=0), MultiLayerNetExtend(4, [5], 3, seed=0)):
+        assert network.loss(x, t) == network.loss(x, t.reshape(-1, 1)) == network.loss(x, np.eye(3)[t])
+        assert network.accuracy(x, t) == network.accuracy(x, t.reshape(-1, 1))
+        grads = network.gradient(x, t.reshape(-1, 1))
+        assert all(np.array_equal(grads[k], v) for k, v in network.gradient(x, t).items())
