@@ -125,7 +125,6 @@ class _BookNetwork(_BookMethods, network.MLP):
         return network.Sequential.loss(self, x, self._labels(t), train=train_flg)
 
 
-
 def _weight_init(weight_init_std):
     """The book's weight_init_std ('relu'/'he', 'sigmoid'/'xavier' or a float) as MLP's weight_init."""
     if isinstance(weight_init_std, str):

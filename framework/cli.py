@@ -9,6 +9,7 @@ import numpy as np
 from . import callbacks, checkpoint as checkpoints, datasets, schedules
 from .fileio import atomic_write_text
 from .gradcheck import gradient_check
+from .losses import PoissonDeviance, SigmoidCrossEntropy, SoftmaxCrossEntropy
 from .network import ACTIVATIONS, MLP, DeepConvNet, conv_net
 from .optimizers import OPTIMIZERS
 from .fileio import check_writable
@@ -197,8 +198,8 @@ def input_scaling(name, seed):
         return {"offset": 0.0, "scale": 16.0 if name == "digits" else 255.0}  # pixels 0..16 or 0..255
     if name in ("iris", "wine", "breast_cancer"):  # each feature to [0, 1] by the training set's range
         (raw, _), _ = getattr(datasets, f"load_{name}")(seed=seed, normalize=False)
-        span = np.ptp(raw, axis=0)
-        return {"offset": raw.min(axis=0).tolist(), "scale": np.where(span == 0, 1.0, span).tolist()}
+        low, span = datasets.feature_range(raw)
+        return {"offset": low.tolist(), "scale": span.tolist()}
     return None
 
 
@@ -407,19 +408,19 @@ def prediction_table(model, x):
     output's 0/1 and its probability; a regression: the predicted values (for Poisson, exp of the scores)."""
     def rows(*tables):
         return [",".join(f"{v:.6g}" for table in tables for v in table[i]) for i in range(len(x))]
-    kind = type(model.loss_layer).__name__
-    if kind == "SoftmaxCrossEntropy":
+    loss = model.loss_layer
+    if isinstance(loss, SoftmaxCrossEntropy):
         p = model.predict_proba(x)
         lines = ["label," + ",".join(f"p{c}" for c in range(p.shape[1]))]
         lines += [f"{row.argmax()},{text}" for row, text in zip(p, rows(p))]
-    elif kind == "SigmoidCrossEntropy":  # each output on its own: no argmax across outputs
+    elif isinstance(loss, SigmoidCrossEntropy):  # each output on its own: no argmax across outputs
         p = model.predict_proba(x)
         outputs = range(p.shape[1])
         lines = [",".join([f"label{k}" for k in outputs] + [f"p{k}" for k in outputs])]
         lines += rows((p > 0.5).astype(np.int64), p)
     else:
         y = model.predict(x)
-        if kind == "PoissonDeviance":
+        if isinstance(loss, PoissonDeviance):
             y = np.exp(y)  # the predicted mean: the loss's log link undone
         lines = [",".join(f"y{k}" for k in range(y.shape[1]))] + rows(y)
     return "\n".join(lines) + "\n"

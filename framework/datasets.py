@@ -70,6 +70,13 @@ def load_digits(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.f
 
 
 # -- scikit-learn's bundled tables ---------------------------------------------------------------
+def feature_range(x_train):
+    """(low, span) of each feature: normalize=True maps x to (x - low) / span, [0, 1] on the training
+    set (a constant feature's span counts as 1)."""
+    span = np.ptp(x_train, axis=0)
+    return x_train.min(axis=0), np.where(span == 0, 1, span).astype(span.dtype)
+
+
 def _scale_and_split(x, labels, test_size, normalize, one_hot, seed, dtype, num_classes):
     """The shared tail of every loader: split stratified, scale by the training set, one-hot if asked."""
     dtype = check_dtype(dtype)
@@ -78,8 +85,7 @@ def _scale_and_split(x, labels, test_size, normalize, one_hot, seed, dtype, num_
     train, test = stratified_split(labels, test_size, seed)
     x_train, x_test = x[train], x[test]
     if normalize is True:  # each feature to [0, 1] by the training set's range
-        low, span = x_train.min(axis=0), np.ptp(x_train, axis=0)
-        span[span == 0] = 1
+        low, span = feature_range(x_train)
         x_train, x_test = (x_train - low) / span, (x_test - low) / span
     elif normalize == "standard":
         x_train, x_test = standardize(x_train, x_test)

@@ -346,8 +346,9 @@ def evaluation_batch(model, x, batch_size=None):
     known = _SAMPLE_BYTES.setdefault(model, {})
     if key not in known:
         total, out = 0, x[:1]
-        for layer in model.layers:
-            out = layer.forward(out, train=False)
-            total += out.nbytes + getattr(getattr(layer, "columns", None), "nbytes", 0)
+        with np.errstate(all="ignore"):  # only the sizes count: an overflow is the caller's to report
+            for layer in model.layers:
+                out = layer.forward(out, train=False)
+                total += out.nbytes + getattr(getattr(layer, "columns", None), "nbytes", 0)
         known[key] = 2 * max(total, 1)
     return int(min(max(1, EVALUATION_MEMORY // known[key]), max(1, x.shape[0])))

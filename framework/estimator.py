@@ -305,7 +305,7 @@ class _MLPEstimator(BaseEstimator):
         self.model_ = self._build_network(n_features, sizes, weight_init, np.random.default_rng(seeds[0]), dtype)
         for key, value in (start or {}).items():
             self.model_.params[key] = value  # cast to the network's dtype
-        self._rng = np.random.default_rng(seeds[1])  # shuffling and the validation split
+        self._rng = np.random.default_rng(seeds[1])  # the shuffling (the split draws from _random_state)
         self._optimizer = self._make_optimizer()
         self.t_, self.n_iter_ = 0, 0
         self.n_layers_ = sum(1 for key in self.model_.params if key.startswith("W")) + 1
@@ -587,9 +587,10 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
         scores = self.model_.predict(x_val)
         if self._head == "softmax":
             predicted = scores.argmax(axis=1)
-        else:  # 0/1 outputs: one column for a logistic unit, each label's for multilabel
-            predicted, t_val = (scores > 0).astype(t_val.dtype), t_val[:, 0] if self._head == "logistic" else t_val
-            predicted = predicted[:, 0] if self._head == "logistic" else predicted
+        else:  # 0/1 outputs: each label's for multilabel, the one column of a logistic unit as labels
+            predicted = (scores > 0).astype(t_val.dtype)
+            if self._head == "logistic":
+                predicted, t_val = predicted[:, 0], t_val[:, 0]
         return float(accuracy_score(t_val, predicted, sample_weight=self._validation_weight))
 
     # -- fitting --------------------------------------------------------------------------------

@@ -212,7 +212,7 @@ class Sequential:
         """
         x = self.check_input(x)
         batch = engine.evaluation_batch(self, x)  # memory stays bounded however many rows x has
-        with np.errstate(over="ignore", invalid="ignore"), engine.blas_threads(self, min(batch, x.shape[0])):
+        with np.errstate(over="ignore", invalid="ignore"), engine.blas_threads(self, batch):
             # (an overflow is reported below, as one error)
             scores = self.forward(x, train) if batch >= x.shape[0] else \
                 np.concatenate([self.forward(x[start:start + batch], train) for start in range(0, x.shape[0], batch)])
