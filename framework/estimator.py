@@ -434,14 +434,24 @@ class _MLPEstimator(BaseEstimator):
 
     def _split_validation(self, X, t, sample_weight):
         """scikit-learn's early-stopping split: validation_fraction held out at random, stratified by
-        class only for two classes (scikit-learn's n_outputs_ 1), with scikit-learn's errors."""
+        class only for two classes (scikit-learn's n_outputs_ 1). Where that would hold out fewer than
+        a validation score needs (2 samples, and one per class when stratified), scikit-learn refuses;
+        we hold out that many and warn, so small data still trains."""
         from sklearn.model_selection import train_test_split
-        train, val = train_test_split(np.arange(X.shape[0]), test_size=self.validation_fraction,
-                                      stratify=self._labels_for_split(t),
+        n, stratify = X.shape[0], self._labels_for_split(t)
+        strata = 1 if stratify is None else len(np.unique(stratify))
+        held_out, fewest = math.ceil(self.validation_fraction * n), max(2, strata)  # train_test_split's count
+        test_size = self.validation_fraction
+        if held_out < fewest:
+            if n < fewest + strata:
+                raise ValueError(f"early_stopping=True needs at least {fewest + strata} samples here ({fewest} to "
+                                 f"validate on, {strata} to train on); got n_samples={n}. Use early_stopping=False.")
+            warnings.warn(f"validation_fraction={self.validation_fraction} holds out {held_out} of {n} samples; "
+                          f"holding out {fewest}, the fewest a validation score needs"
+                          + (" (one per class)" if stratify is not None else ""), UserWarning, stacklevel=5)
+            test_size = fewest
+        train, val = train_test_split(np.arange(n), test_size=test_size, stratify=stratify,
                                       random_state=self._random_state)
-        if len(val) < 2:
-            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
-                             "your dataset.")  # scikit-learn's words
         return _rows(X, t, sample_weight, train, val)
 
     def _labels_for_split(self, t):

@@ -359,3 +359,27 @@ def test_early_stopping_on_small_data_of_many_classes_splits_at_random_as_scikit
         model = MLPClassifier(hidden_layer_sizes=(10,), max_iter=3, early_stopping=True, random_state=0)
         model.fit(X[:60], y[:60])  # 6 held out for 10 classes: no stratified split exists
     assert len(model.validation_scores_) == 3
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_early_stopping_on_ten_samples_holds_out_the_fewest_a_score_needs_and_says_so(kind):
+    """scikit-learn refuses a held-out set under 2 samples; ours holds out 2 (one per class when
+    stratified), warns, and trains; data too small for any split is refused with n_samples named."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from framework import MLPClassifier, MLPRegressor
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 3))
+    y = np.arange(10) % 2 if kind == "classifier" else X[:, 0]
+    make = MLPClassifier if kind == "classifier" else MLPRegressor
+    model = make(hidden_layer_sizes=(4,), max_iter=3, early_stopping=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(UserWarning, match=r"validation_fraction=0.1 holds out 1 of 10 samples; holding out 2"):
+            model.fit(X, y)
+    assert len(model.validation_scores_) == 3 and len(model._validation_set[0]) == 2
+    if kind == "classifier":  # stratified: one of each class held out
+        assert sorted(model._validation_set[1][:, 0]) == [0.0, 1.0]
+    smallest = 4 if kind == "classifier" else 3
+    with pytest.raises(ValueError, match=f"needs at least {smallest} samples.*got n_samples={smallest - 1}"):
+        make(early_stopping=True).fit(X[:smallest - 1], y[:smallest - 1] if kind == "regressor" else [0, 1, 0])
