@@ -11,6 +11,7 @@ early-stopping split is scikit-learn's (stratified for two classes). Differences
   "adamw", ...) are framework.optimizers, PyTorch's rules;
 - logistic outputs' losses are not clipped to [eps, 1 - eps].
 """
+import copy
 import math
 import warnings
 from numbers import Integral, Real
@@ -110,6 +111,18 @@ def _rows(X, t, sample_weight, train, val):
     """(X, t, sample_weight) of the `train` rows and (X, t, sample_weight) of the `val` rows."""
     w = None if sample_weight is None else np.asarray(sample_weight)
     return X[train], t[train], None if w is None else w[train], (X[val], t[val], None if w is None else w[val])
+
+
+class _SklearnShuffle:
+    """scikit-learn's epoch order: the last epoch's order shuffled by the fit's RandomState
+    (sklearn.utils.shuffle, i.e. order[random_state.permutation(n)]), starting from 0..n-1 each fit."""
+
+    def __init__(self, random_state, n):
+        self.random_state, self.order = random_state, np.arange(n)
+
+    def __call__(self, n):
+        self.order = self.order[self.random_state.permutation(n)]
+        return self.order
 
 
 class _SklearnRules(Callback):
@@ -300,12 +313,16 @@ class _MLPEstimator(BaseEstimator):
             start = self._glorot_uniform(self._random_state, [n_features] + list(sizes) + [self._output_size()])
         if weight_init in ("auto", "glorot_uniform"):
             weight_init = "he" if self.activation == "relu" else "xavier"
-        # dropout masks and the shuffling: a stream of their own (an int random_state makes a new RandomState)
-        seeds = np.random.SeedSequence(check_random_state(self.random_state).randint(2 ** 31 - 1)).spawn(2)
+        # dropout masks and the Trainer's generator: a stream of their own, seeded from random_state (a
+        # RandomState of the user's is read through a copy, so that its later draws stay scikit-learn's)
+        source = check_random_state(self.random_state)
+        if source is self.random_state:
+            source = copy.deepcopy(source)
+        seeds = np.random.SeedSequence(source.randint(2 ** 31 - 1)).spawn(2)
         self.model_ = self._build_network(n_features, sizes, weight_init, np.random.default_rng(seeds[0]), dtype)
         for key, value in (start or {}).items():
             self.model_.params[key] = value  # cast to the network's dtype
-        self._rng = np.random.default_rng(seeds[1])  # the shuffling (the split draws from _random_state)
+        self._rng = np.random.default_rng(seeds[1])  # the Trainer's (the split and the shuffling draw from _random_state)
         self._optimizer = self._make_optimizer()
         self.t_, self.n_iter_ = 0, 0
         self.n_layers_ = sum(1 for key in self.model_.params if key.startswith("W")) + 1
@@ -412,7 +429,8 @@ class _MLPEstimator(BaseEstimator):
         # partial_fit and warm_start continue the same history.
         trainer = Trainer(self.model_, self._optimizer, self._network_input(X), t, batch_size=batch_size,
                           sample_weight=sample_weight,
-                          validation_data=validation, rng=self._rng, shuffle=self.shuffle, callbacks=[rules],
+                          validation_data=validation, rng=self._rng, callbacks=[rules],
+                          shuffle=self.shuffle and _SklearnShuffle(self._random_state, X.shape[0]),
                           progress=self.progress, history=getattr(self, "history_", None) if not reset else None,
                           threads=self.threads)
         epochs_before = trainer.history.epochs

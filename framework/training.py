@@ -44,7 +44,9 @@ class Trainer:
     for the shuffling. history: a History to continue (a resumed run), else a new one.
     training_state: what a checkpoint needs to resume (the generator's states), kept up to date.
     augment: a function (x_batch, rng) -> x_batch changed at random (framework.augment.Augment),
-    applied to every training batch with the run's generator.
+    applied to every training batch with the run's generator. shuffle: True (a fresh permutation from
+    rng each epoch), False, or a function n -> the epoch's order of the n samples (the estimators'
+    scikit-learn order).
     """
 
     def __init__(self, model, optimizer, x, t, *, batch_size=100, sample_weight=None, validation_data=None,
@@ -57,7 +59,7 @@ class Trainer:
         self.augment = augment
         self.threads = None if threads is None else check_number(threads, "threads", low=1, integer=True)
         self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
-        self.shuffle = check_bool(shuffle, "shuffle")
+        self.shuffle = shuffle if callable(shuffle) else check_bool(shuffle, "shuffle")
         if progress not in (None, 0, 1, 2, False, True):
             raise ValueError(f"progress must be None, 0, 1 or 2, got {progress!r}")
         self.model, self.optimizer = model, optimizer
@@ -133,7 +135,8 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_epoch_begin(epoch, self.history.logs())
         n = self.x.shape[0]
-        order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        order = self.shuffle(n) if callable(self.shuffle) else self.rng.permutation(n) if self.shuffle \
+            else np.arange(n)
         self._backup = self.model.get_weights()  # finite weights to fall back on if the epoch diverges
         total_loss, correct = 0.0, 0
         for batch, start in enumerate(range(0, n, self.batch_size)):

@@ -434,3 +434,31 @@ def test_a_y_of_one_class_trains_a_constant_predictor_as_scikit_learn(iris):
     assert ours.out_activation_ == theirs.out_activation_ == "logistic"
     assert (ours.predict(X) == 7).all()
     np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_shuffled_runs_follow_scikit_learns_order_and_give_its_loss_curve(kind):
+    """shuffle=True (the default): each epoch reorders the last epoch's order with the fit's RandomState,
+    as scikit-learn does, so several batches per epoch, early stopping, a RandomState instance, warm
+    starts and partial_fit calls give scikit-learn's loss curve (the same float64 formulas; only BLAS's
+    summation order differs, ~1e-16 per step)."""
+    from sklearn.datasets import load_diabetes, load_iris
+    from sklearn.preprocessing import StandardScaler
+    X, y = (load_iris if kind == "classifier" else load_diabetes)(return_X_y=True)
+    X, y = StandardScaler().fit_transform(X), y if kind == "classifier" else y / y.std()
+    pair = (sk.MLPClassifier, framework.MLPClassifier) if kind == "classifier" else (sk.MLPRegressor,
+                                                                                    framework.MLPRegressor)
+    runs = [lambda e: e(batch_size=32, random_state=0).fit(X, y),
+            lambda e: e(early_stopping=True, random_state=np.random.RandomState(3)).fit(X, y),
+            lambda e: e(warm_start=True, max_iter=5, random_state=0).fit(X, y).fit(X, y),
+            lambda e: e(batch_size=50, random_state=0).partial_fit(X, y, **(
+                {"classes": [0, 1, 2]} if kind == "classifier" else {})).partial_fit(X, y).partial_fit(X, y)]
+    for run in runs:
+        curves = []
+        for estimator in pair:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model = run(lambda **kw: estimator(hidden_layer_sizes=(8,), **{"max_iter": 30, **kw}))
+            curves.append(model.loss_curve_)
+        assert len(curves[0]) == len(curves[1])
+        np.testing.assert_allclose(curves[1], curves[0], rtol=1e-12)
