@@ -462,3 +462,28 @@ def test_shuffled_runs_follow_scikit_learns_order_and_give_its_loss_curve(kind):
             curves.append(model.loss_curve_)
         assert len(curves[0]) == len(curves[1])
         np.testing.assert_allclose(curves[1], curves[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_regressors_validation_score_is_scikit_learns_r2_score(dtype):
+    """Early stopping watches R^2 computed in place (r2_score's checks cost more than an epoch on small
+    data): it equals r2_score with one or several outputs, sample weights, a constant output predicted
+    exactly (1.0) or not (0.0), and a perfect prediction."""
+    from sklearn.metrics import r2_score
+
+    from framework.estimator import _r2_score
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=(30, 3)).astype(dtype)
+    t[:, 1] = 2.0
+    cases = []
+    for weight in (None, rng.integers(0, 4, 30).astype(dtype)):
+        for predicted in (t + rng.normal(scale=0.5, size=t.shape).astype(dtype), t.copy()):
+            for columns in ([0], [1], [0, 1, 2]):
+                cases.append((_r2_score(t[:, columns], predicted[:, columns], weight),
+                              r2_score(t[:, columns], predicted[:, columns], sample_weight=weight)))
+        off = t.copy()
+        off[:, 0] += 1.0  # the constant column predicted exactly, the others not
+        cases.append((_r2_score(t, off, weight), r2_score(t, off, sample_weight=weight)))
+    assert {0.0, 1.0} <= {b for _, b in cases}
+    eps = np.finfo(dtype).eps  # sums of 30 squares: relative error within ~30 eps
+    np.testing.assert_allclose([a for a, _ in cases], [b for _, b in cases], rtol=100 * eps, atol=100 * eps)
