@@ -13,8 +13,8 @@ them back with one slice-add per filter offset (FH * FW of them, never one per p
 
 `image_columns`/`add_image_columns` are the same windows laid out per image, (N, C * FH * FW,
 OH * OW): one batched product W (FN, C*FH*FW) @ columns then gives the output directly as
-(N, FN, OH, OW), with no transposing copy; Convolution uses this layout (3x faster on MNIST's
-SimpleConvNet than the book's), the book's stays here to study.
+(N, FN, OH, OW), with no transposing copy; Convolution uses this layout, the book's stays here
+to study.
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
