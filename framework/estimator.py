@@ -81,6 +81,8 @@ class _ScikitLearnSGD(optimizers.Optimizer):
     def _step(self, param, grad, scratch, v):
         v *= self.momentum
         v -= np.multiply(grad, self.lr, out=scratch)
+        if engine.flush_due(self):
+            engine.flush_subnormals(v, scratch)
         if not self.nesterov:
             param += v
             return

@@ -11,7 +11,9 @@ exceeds it, the gradients are scaled by clip_norm / (norm + 1e-6) before the ste
 Each rule is written once, in `_step(param, grad, scratch, *state)`, with numpy's in-place
 operations (`out=`) and a work array `scratch`, so a step allocates nothing. Which arrays it runs
 over is the engine's business (framework.engine.step_groups): once per key, or once over one
-buffer when the network keeps its parameters packed; the numbers are the same.
+buffer when the network keeps its parameters packed; the numbers are the same. One departure from
+PyTorch: every 16 steps, state that has decayed below the smallest normal float (1.2e-38 in float32)
+is set to 0 (framework.engine.flush_subnormals); it would move a weight by less than lr * 1e-29.
 """
 import inspect
 import math
@@ -135,9 +137,15 @@ class Momentum(Optimizer):
         self.momentum = check_number(momentum, "momentum", low=0, high=1)
 
     def _step(self, param, grad, scratch, v):
-        v *= self.momentum
-        v += grad
+        self._decay(v, self.momentum, grad, scratch)
         param -= np.multiply(v, self.lr, out=scratch)
+
+    def _decay(self, v, momentum, grad, scratch):
+        """v <- momentum * v + dW in place (and, when due, v's subnormal entries set to 0)."""
+        v *= momentum
+        v += grad
+        if engine.flush_due(self):
+            engine.flush_subnormals(v, scratch)
 
 
 class Nesterov(Momentum):
@@ -148,8 +156,7 @@ class Nesterov(Momentum):
     """
 
     def _step(self, param, grad, scratch, v):
-        v *= self.momentum
-        v += grad
+        self._decay(v, self.momentum, grad, scratch)
         np.multiply(v, self.momentum, out=scratch)
         scratch += grad
         scratch *= self.lr
@@ -203,6 +210,8 @@ class RMSprop(Optimizer):
         scratch *= 1 - self.alpha
         h *= self.alpha
         h += scratch
+        if engine.flush_due(self):
+            engine.flush_subnormals(h, scratch)
         _step_by_root(param, grad, h, scratch, self.lr, self.eps)
 
 
@@ -232,7 +241,8 @@ class Adam(Optimizer):
 
     def _step(self, param, grad, scratch, m, v):
         eps, step = self._eps_and_step()
-        if engine.fused_adam(param, grad, m, v, self.beta1, self.beta2, eps, step):
+        flush = engine.flush_due(self)
+        if engine.fused_adam(param, grad, m, v, self.beta1, self.beta2, eps, step, flush):
             return  # the same arithmetic in one compiled pass (numba installed, large arrays)
         m *= self.beta1
         m += np.multiply(grad, 1 - self.beta1, out=scratch)
@@ -240,6 +250,9 @@ class Adam(Optimizer):
         scratch *= 1 - self.beta2
         v *= self.beta2
         v += scratch
+        if flush:
+            engine.flush_subnormals(m, scratch)
+            engine.flush_subnormals(v, scratch)
         _step_by_root(param, m, v, scratch, step, eps)
 
 
