@@ -224,8 +224,8 @@ def parameter_groups(params, grads):
 #: momentum or Adam's m of a weight whose gradient has gone to 0 shrinks by beta each step and passes
 #: through the subnormal numbers on its way to 0, and x86 processors compute on those about 100x
 #: slower: on MNIST-shaped data a third of an MLP's m was subnormal after two epochs and its Adam step
-#: took 10x longer. Such an entry would move its weight by less than lr * 1e-29. Every 16 steps cuts
-#: the time entries spend subnormal about tenfold for a pass that costs under 1% of a step.
+#: took 10x longer. Such an entry would move its weight by less than lr * 1e-29. Every 16 steps, an
+#: entry spends at most 15 steps subnormal instead of about 150, for one extra pass over the state.
 FLUSH_EVERY = 16
 
 

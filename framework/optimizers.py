@@ -137,12 +137,12 @@ class Momentum(Optimizer):
         self.momentum = check_number(momentum, "momentum", low=0, high=1)
 
     def _step(self, param, grad, scratch, v):
-        self._decay(v, self.momentum, grad, scratch)
+        self._decay(v, grad, scratch)
         param -= np.multiply(v, self.lr, out=scratch)
 
-    def _decay(self, v, momentum, grad, scratch):
+    def _decay(self, v, grad, scratch):
         """v <- momentum * v + dW in place (and, when due, v's subnormal entries set to 0)."""
-        v *= momentum
+        v *= self.momentum
         v += grad
         if engine.flush_due(self):
             engine.flush_subnormals(v, scratch)
@@ -156,7 +156,7 @@ class Nesterov(Momentum):
     """
 
     def _step(self, param, grad, scratch, v):
-        self._decay(v, self.momentum, grad, scratch)
+        self._decay(v, grad, scratch)
         np.multiply(v, self.momentum, out=scratch)
         scratch += grad
         scratch *= self.lr
