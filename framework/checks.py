@@ -197,3 +197,22 @@ def check_allocation(numbers_needed, dtype, what):
     if available is not None and needed > available:
         raise ValueError(f"{what} needs {needed / 2 ** 30:,.1f} GiB ({int(numbers_needed):,} {np.dtype(dtype).name} "
                          f"numbers), more than this machine's {available / 2 ** 30:,.1f} GiB of memory")
+
+
+def check_weights(weights, arrays):
+    """weights as get_weights() gives them ({"params": {"W1": ...}, "buffers": {...}}, or a part) checked
+    against the network's `arrays` ({"params": ..., "buffers": ...}): every key known, every shape the
+    same, every value a finite number. Raises before anything is copied."""
+    if not isinstance(weights, dict) or set(weights) - set(arrays):
+        raise ValueError(f"weights must be a dict with 'params' and/or 'buffers' (as get_weights() "
+                         f"gives), got {sorted(weights) if isinstance(weights, dict) else type(weights).__name__}")
+    for name, given in weights.items():
+        view = arrays[name]
+        for key, value in given.items():
+            if key not in view:
+                raise ValueError(f"weights[{name!r}] has no entry {key!r} in this network; it has {', '.join(view)}")
+            value = np.asarray(value)
+            if value.shape != view[key].shape:
+                raise ValueError(f"weights[{name!r}][{key!r}] must have shape {view[key].shape}, got {value.shape}")
+            if value.dtype.kind not in "biuf" or not np.isfinite(value).all():
+                raise ValueError(f"weights[{name!r}][{key!r}] must be finite numbers")

@@ -9,7 +9,8 @@ from collections.abc import MutableMapping
 import numpy as np
 
 from . import engine, functions
-from .checks import as_array, as_labels, check_bool, check_number, check_sample_weight, is_sparse
+from .trace import summary
+from .checks import as_array, as_labels, check_bool, check_number, check_sample_weight, check_weights, is_sparse
 from .layers import Affine, Convolution, MeanSquaredError, PoissonDeviance, SoftmaxCrossEntropy
 
 
@@ -306,21 +307,7 @@ class Sequential:
 
         Every key, shape and value is checked before anything is copied: nothing changes on an error.
         """
-        if not isinstance(weights, dict) or set(weights) - {"params", "buffers"}:
-            raise ValueError(f"weights must be a dict with 'params' and/or 'buffers' (as get_weights() "
-                             f"gives), got {sorted(weights) if isinstance(weights, dict) else type(weights).__name__}")
-        for name, arrays in weights.items():
-            view = getattr(self, name)
-            for key, value in arrays.items():
-                if key not in view:
-                    raise ValueError(f"weights[{name!r}] has no entry {key!r} in this network; "
-                                     f"it has {', '.join(view)}")
-                value = np.asarray(value)
-                if value.shape != view[key].shape:
-                    raise ValueError(f"weights[{name!r}][{key!r}] must have shape {view[key].shape}, "
-                                     f"got {value.shape}")
-                if value.dtype.kind not in "biuf" or not np.isfinite(value).all():
-                    raise ValueError(f"weights[{name!r}][{key!r}] must be finite numbers")
+        check_weights(weights, {"params": self.params, "buffers": self.buffers})
         for name, arrays in weights.items():
             view = getattr(self, name)
             for key, value in arrays.items():
@@ -411,30 +398,8 @@ class Sequential:
 
     # -- display --------------------------------------------------------------------------------
     def summary(self, print_fn=print, input_size=None):
-        """Print each layer with its output shape and parameter count, and the totals.
-
-        input_size: one sample's size (features, or (C, H, W) for images), needed only when neither
-        the first layer nor the network's input_shape fixes it.
-        """
-        shape = input_size or self.input_shape or self.input_size
-        if shape is None:
-            raise ValueError("summary needs input_size=...: the first layer takes inputs of any width")
-        input_size = tuple(shape) if isinstance(shape, (tuple, list)) else (int(shape),)
-        x = np.zeros((1,) + input_size, dtype=self.dtype)
-        rows = []
-        for layer in self.layers:
-            x = layer.forward(x, train=False)
-            rows.append((repr(layer), str((None,) + x.shape[1:]), f"{layer.parameter_count:,}"))
-        header = ("Layer", "Output shape", "Params")
-        widths = [max(len(r[i]) for r in rows + [header]) for i in range(3)]
-        line = "  ".join("{:<%d}" % w for w in widths)
-        print_fn(line.format(*header))
-        print_fn("-" * (sum(widths) + 4))
-        for row in rows:
-            print_fn(line.format(*row))
-        print_fn("-" * (sum(widths) + 4))
-        shown = input_size[0] if len(input_size) == 1 else input_size
-        print_fn(f"Total params: {self.parameter_count:,} (input {shown}, dtype {np.dtype(self.dtype).name})")
+        """Print each layer with its output shape and parameter count, and the totals (framework.trace.summary)."""
+        summary(self, print_fn, input_size)
 
     def __repr__(self):
         inner = ",\n".join(f"  {layer!r}" for layer in self.layers)

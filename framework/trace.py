@@ -3,7 +3,8 @@
 `trace(model, x, t)` runs the network's layers by hand and records what each one received and
 gave, forward and backward, then compares every parameter gradient with central differences.
 The result is data (a Trace with `forward`, `backward`, `loss`, `numerical`), and prints like the
-book's computational-graph chapter reads.
+book's computational-graph chapter reads. `summary(model)` prints the layers' output shapes and
+parameter counts (Sequential.summary).
 """
 import numpy as np
 
@@ -96,3 +97,30 @@ def trace(model, x, t):
         result.numerical[key], result.kinks[key], _ = numerical_with_kinks(f, param, model.layers)
     f.restore()
     return result
+
+
+def summary(model, print_fn=print, input_size=None):
+    """Print each layer of a Sequential `model` with its output shape and parameter count, and the totals.
+
+    input_size: one sample's size (features, or (C, H, W) for images), needed only when neither
+    the first layer nor the network's input_shape fixes it.
+    """
+    shape = input_size or model.input_shape or model.input_size
+    if shape is None:
+        raise ValueError("summary needs input_size=...: the first layer takes inputs of any width")
+    input_size = tuple(shape) if isinstance(shape, (tuple, list)) else (int(shape),)
+    x = np.zeros((1,) + input_size, dtype=model.dtype)
+    rows = []
+    for layer in model.layers:
+        x = layer.forward(x, train=False)
+        rows.append((repr(layer), str((None,) + x.shape[1:]), f"{layer.parameter_count:,}"))
+    header = ("Layer", "Output shape", "Params")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(3)]
+    line = "  ".join("{:<%d}" % w for w in widths)
+    print_fn(line.format(*header))
+    print_fn("-" * (sum(widths) + 4))
+    for row in rows:
+        print_fn(line.format(*row))
+    print_fn("-" * (sum(widths) + 4))
+    shown = input_size[0] if len(input_size) == 1 else input_size
+    print_fn(f"Total params: {model.parameter_count:,} (input {shown}, dtype {np.dtype(model.dtype).name})")
