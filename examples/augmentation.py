@@ -18,7 +18,7 @@ import numpy as np
 from framework import plot
 from framework.augment import Augment, rotate, shift
 from framework.callbacks import Callback
-from framework.datasets import load_mnist
+from framework.datasets import DIGITS28_CENTRED, load_mnist
 from framework.network import SimpleConvNet
 from framework.optimizers import Adam
 from framework.training import fit
@@ -48,7 +48,7 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
 
     (x_train, t_train), (x_test, t_test) = load_mnist(kind="digits28", flatten=False, dtype=np.float32)
-    x_train, t_train = x_train[:1397][:args.samples], t_train[:1397][:args.samples]  # the centred digits
+    x_train, t_train = x_train[:DIGITS28_CENTRED][:args.samples], t_train[:DIGITS28_CENTRED][:args.samples]
     rng = np.random.default_rng(args.seed + 1)
     moved = shift(rotate(x_test, rng.uniform(-args.rotate, args.rotate, len(x_test))),
                   *rng.integers(-args.shift, args.shift + 1, (2, len(x_test))))

@@ -15,7 +15,7 @@ import os
 from framework import plot
 import numpy as np
 
-from framework.datasets import load_mnist
+from framework.datasets import DIGITS28_CENTRED, load_mnist
 from framework.network import SimpleConvNet
 from framework.optimizers import Adam
 from framework.training import fit
@@ -42,7 +42,7 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
 
     (x, t), (x_test, t_test) = load_mnist(kind="digits28", flatten=False, dtype=np.float32)
-    x, t = x[:1397][:args.samples], t[:1397][:args.samples]  # the centred digits
+    x, t = x[:DIGITS28_CENTRED][:args.samples], t[:DIGITS28_CENTRED][:args.samples]
     network = SimpleConvNet(input_dim=(1, 28, 28), weight_init_std=0.01, seed=args.seed,
                             dtype=np.float32)  # the book's: tiny noise, so what shows after is learned
     before = network.params["W1"].copy()

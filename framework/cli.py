@@ -195,7 +195,8 @@ def input_scaling(name, seed):
     """How `load_dataset` scaled the features, as {"offset": ..., "scale": ...} (scaled = (raw - offset) / scale;
     a number, or one per feature), or None when it did not: `predict` applies it to raw rows."""
     if name in IMAGE_DATASETS:
-        return {"offset": 0.0, "scale": 16.0 if name == "digits" else 255.0}  # pixels 0..16 or 0..255
+        pixel_max = datasets.DIGITS_PIXEL_MAX if name == "digits" else datasets.MNIST_PIXEL_MAX
+        return {"offset": 0.0, "scale": float(pixel_max)}
     if name in ("iris", "wine", "breast_cancer"):  # each feature to [0, 1] by the training set's range
         (raw, _), _ = getattr(datasets, f"load_{name}")(seed=seed, normalize=False)
         low, span = datasets.feature_range(raw)

@@ -26,6 +26,13 @@ def data_home():
     return home
 
 
+#: The pixel ranges the loaders scale to [0, 1]: scikit-learn's digits hold 0..16, MNIST's files 0..255.
+DIGITS_PIXEL_MAX, MNIST_PIXEL_MAX = 16, 255
+#: digits28 tests on 400 digits; its first training images are the other 1,397, centred (the rest are shifted copies).
+DIGITS28_TEST = 400
+DIGITS28_CENTRED = 1797 - DIGITS28_TEST
+
+
 def _digits_arrays():
     """scikit-learn's 8x8 digits as (images (1797, 64) uint8 in 0..16, labels (1797,) int64), cached."""
     path = data_home() / "digits.npz"
@@ -61,7 +68,7 @@ def load_digits(test_size=0.2, normalize=True, one_hot=False, seed=0, dtype=np.f
     images, labels = _digits_arrays()
     x = images.astype(dtype)
     if normalize is True:
-        x /= 16  # the pixel range 0..16 is known, so every pixel is scaled alike
+        x /= DIGITS_PIXEL_MAX  # the pixel range 0..16 is known, so every pixel is scaled alike
     (x_train, t_train), (x_test, t_test) = _scale_and_split(
         x, labels, test_size, "standard" if normalize == "standard" else False, one_hot, seed, dtype, 10)
     if shape == "images":
@@ -212,9 +219,9 @@ def digits28(shifts=2):
     weight = source - low
     enlarge = np.zeros((20, 8))
     enlarge[np.arange(20), low], enlarge[np.arange(20), low + 1] = 1 - weight, weight
-    big = enlarge @ images.reshape(-1, 8, 8).astype(np.float64) @ enlarge.T * (255 / 16)
+    big = enlarge @ images.reshape(-1, 8, 8).astype(np.float64) @ enlarge.T * (MNIST_PIXEL_MAX / DIGITS_PIXEL_MAX)
     big = np.rint(big).astype(np.uint8)
-    train, test = stratified_split(labels, 400, 0)
+    train, test = stratified_split(labels, DIGITS28_TEST, 0)
 
     def placed(index, dy=0, dx=0):
         out = np.zeros((len(index), 28, 28), dtype=np.uint8)
@@ -270,7 +277,7 @@ def _mnist_arrays(splits, kind, folder, normalize, flatten, one_hot_label, dtype
                              f"the file {MNIST_FILES[split + '_labels']} in {folder} is damaged: download it again")
         x = images.astype(dtype)
         if normalize:
-            x /= 255
+            x /= MNIST_PIXEL_MAX
         x = x.reshape(len(x), -1) if flatten else x.reshape(len(x), 1, *images.shape[1:])
         t = to_one_hot(labels, 10, dtype=dtype) if one_hot_label else labels
         out.append((x, t))

@@ -763,17 +763,20 @@ class ConvNetClassifier(MLPClassifier):
     def _network_input(self, X):
         return X.reshape((len(X),) + self._shape(X.shape[1]))
 
+    def _settings(self, sizes, dtype):
+        """What the conv network is built from: a change between warm fits is refused."""
+        return (None if self.image_shape is None else tuple(self.image_shape), tuple(self.filters), self.kernel_size,
+                tuple(sizes), np.dtype(dtype).name)
+
     def _check_same_network(self, sizes):
-        now = (None if self.image_shape is None else tuple(self.image_shape), tuple(self.filters), self.kernel_size,
-               tuple(sizes), np.dtype(self.model_.dtype if self.dtype is None else check_dtype(self.dtype)).name)
+        now = self._settings(sizes, self.model_.dtype if self.dtype is None else check_dtype(self.dtype))
         if now != getattr(self, "_network_settings", now):
             raise ValueError("image_shape, filters, kernel_size, hidden_layer_sizes or dtype changed since the network "
                              "was fitted; warm_start and partial_fit continue the same network: set warm_start=False")
 
     def _initialize(self, n_features, sizes, dtype):
         super()._initialize(n_features, sizes, dtype)
-        self._network_settings = (None if self.image_shape is None else tuple(self.image_shape), tuple(self.filters),
-                                  self.kernel_size, tuple(sizes), np.dtype(self.model_.dtype).name)
+        self._network_settings = self._settings(sizes, self.model_.dtype)
 
 
 class MLPRegressor(RegressorMixin, _MLPEstimator):
