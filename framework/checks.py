@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 
+from .im2col import check_window
+
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
@@ -216,3 +218,106 @@ def check_weights(weights, arrays):
                 raise ValueError(f"weights[{name!r}][{key!r}] must have shape {view[key].shape}, got {value.shape}")
             if value.dtype.kind not in "biuf" or not np.isfinite(value).all():
                 raise ValueError(f"weights[{name!r}][{key!r}] must be finite numbers")
+
+
+# -- the networks' constructor arguments (framework.network), checked once and made JSON-ready --------
+def check_image_shape(shape, name):
+    """(C, H, W) of one image as three integers >= 1."""
+    if not isinstance(shape, (list, tuple)) or len(shape) != 3:
+        raise ValueError(f"{name} must be (C, H, W) of one image, got {shape!r}")
+    return [check_number(n, f"{name} entries", low=1, integer=True) for n in shape]
+
+
+def _seed_config(seed):
+    """The seed as a checkpoint can write it: a Generator passed as seed cannot be (the weights are saved anyway)."""
+    return check_seed(seed) if not isinstance(seed, (np.random.Generator, np.random.SeedSequence)) else None
+
+
+def _output_size(output_size, loss):
+    # softmax over one class learns nothing; one real output is a regression
+    return check_number(output_size, "output_size", low=2 if loss == "cross_entropy" else 1, integer=True)
+
+
+def mlp_arguments(input_size, hidden_sizes, output_size, activation, weight_init, dropout, batchnorm,
+                  batchnorm_eps, loss, seed, dtype, activations, losses):
+    """MLP's arguments, checked, as the values its `config` gives back; the memory it needs is checked too."""
+    input_size = check_number(input_size, "input_size", low=1, integer=True)
+    check_choice(loss, "loss", losses)
+    output_size = _output_size(output_size, loss)
+    if isinstance(hidden_sizes, (int, np.integer)):
+        hidden_sizes = [hidden_sizes]
+    if not isinstance(hidden_sizes, (list, tuple, np.ndarray)):
+        raise TypeError(f"hidden_sizes must be an integer or a list of integers such as [100], got {hidden_sizes!r}")
+    hidden_sizes = [check_number(size, "hidden_sizes entries", low=1, integer=True) for size in hidden_sizes]
+    check_choice(activation, "activation", activations)
+    if isinstance(weight_init, str):
+        check_choice(weight_init, "weight_init", ("he", "xavier"))
+    else:
+        weight_init = check_number(weight_init, "weight_init", low=0, low_open=True)
+    arguments = dict(input_size=input_size, hidden_sizes=hidden_sizes, output_size=output_size, activation=activation,
+                     weight_init=weight_init, dropout=check_number(dropout, "dropout", low=0, high=1, high_open=True),
+                     batchnorm=check_bool(batchnorm, "batchnorm"),
+                     batchnorm_eps=check_number(batchnorm_eps, "batchnorm_eps", low=0, low_open=True), loss=loss,
+                     seed=_seed_config(seed), dtype=np.dtype(check_dtype(dtype)).name)
+    sizes = [input_size] + hidden_sizes + [output_size]
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    # The weights, their initial draws and their gradients live at once while the MLP is built.
+    check_allocation(3 * weights, dtype, f"MLP {'-'.join(map(str, sizes))} ({weights:,} weights, "
+                                         "three copies while it is built)")
+    return arguments
+
+
+def simple_convnet_arguments(input_dim, conv_param, hidden_size, output_size, weight_init_std, seed, dtype):
+    """SimpleConvNet's arguments, checked (the convolution must leave at least 2x2 pixels to pool), as its `config`."""
+    conv = {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1}
+    unknown = sorted(set(conv_param or {}) - set(conv))
+    if unknown:
+        raise ValueError(f"conv_param has unknown key(s) {unknown}; it takes {sorted(conv)}")
+    conv.update(conv_param or {})
+    input_dim = check_image_shape(input_dim, "input_dim")
+    conv["filter_num"] = check_number(conv["filter_num"], "filter_num", low=1, integer=True)
+    conv["filter_size"] = size = check_number(conv["filter_size"], "filter_size", low=1, integer=True)
+    if weight_init_std != "he":
+        weight_init_std = check_number(weight_init_std, "weight_init_std", low=0, low_open=True)
+    out_h, out_w = check_window((1, *input_dim), size, size, conv["stride"], conv["pad"])
+    if out_h < 2 or out_w < 2:
+        raise ValueError(f"the convolution leaves {out_h}x{out_w} pixels, too few for the 2x2 pooling; "
+                         "use a smaller filter_size or more pad")
+    conv["stride"], conv["pad"] = int(conv["stride"]), int(conv["pad"])
+    return dict(input_dim=input_dim, conv_param=conv, hidden_size=check_number(hidden_size, "hidden_size", low=1, integer=True),
+                output_size=check_number(output_size, "output_size", low=2, integer=True), weight_init_std=weight_init_std,
+                seed=_seed_config(seed), dtype=np.dtype(check_dtype(dtype)).name)
+
+
+def deep_convnet_arguments(input_dim, conv_params, hidden_size, output_size, dropout, inverted_dropout, seed, dtype):
+    """DeepConvNet's arguments, checked (each convolution's window by the network as it is built), as its `config`."""
+    keys, input_dim = {"filter_num", "filter_size", "pad", "stride"}, check_image_shape(input_dim, "input_dim")
+    if not isinstance(conv_params, (list, tuple)) or len(conv_params) != 6:
+        raise ValueError(f"conv_params must be six dicts, one per convolution, got {conv_params!r}")
+    for i, conv in enumerate(conv_params):
+        if not isinstance(conv, dict) or set(conv) != keys:
+            raise ValueError(f"conv_params[{i}] must be a dict with keys {sorted(keys)}, got {conv!r}")
+        check_number(conv["filter_num"], "filter_num", low=1, integer=True)
+        check_number(conv["filter_size"], "filter_size", low=1, integer=True)
+    return dict(input_dim=input_dim, conv_params=[dict(c) for c in conv_params],
+                hidden_size=check_number(hidden_size, "hidden_size", low=1, integer=True),
+                output_size=check_number(output_size, "output_size", low=2, integer=True),
+                dropout=check_number(dropout, "dropout", low=0, high=1, high_open=True),
+                inverted_dropout=check_bool(inverted_dropout, "inverted_dropout"), seed=_seed_config(seed),
+                dtype=np.dtype(check_dtype(dtype)).name)
+
+
+def conv_net_arguments(input_shape, filters, kernel_size, hidden_size, output_size, pool_every, seed, dtype, loss,
+                       losses):
+    """conv_net's arguments, checked: the image shape and filter counts as lists of ints."""
+    input_shape = check_image_shape(input_shape, "input_shape")
+    if not isinstance(filters, (list, tuple)) or not filters:
+        raise TypeError(f"filters must be a list of filter counts, one per convolution, such as (32, 32), got {filters!r}")
+    check_number(kernel_size, "kernel_size", low=1, integer=True)
+    check_number(pool_every, "pool_every", low=1, integer=True)
+    check_number(hidden_size, "hidden_size", low=1, integer=True)
+    check_choice(loss, "loss", losses)
+    _output_size(output_size, loss)
+    check_seed(seed)
+    check_dtype(dtype)
+    return input_shape, [check_number(count, "filters entries", low=1, integer=True) for count in filters]
