@@ -201,6 +201,42 @@ def check_allocation(numbers_needed, dtype, what):
                          f"numbers), more than this machine's {available / 2 ** 30:,.1f} GiB of memory")
 
 
+def network_input(x, dtype, input_size, input_shape, sparse_refused_by=None):
+    """x as a finite array of `dtype`, shape (N, input_size) or (N, *input_shape) where those are fixed
+    (None: the next layer decides); scipy.sparse x as CSR of `dtype`, unless the first layer
+    (`sparse_refused_by`, its name) cannot take it. The network's check_input."""
+    if is_sparse(x):
+        if sparse_refused_by is not None:
+            raise TypeError(f"sparse x needs a network whose first layer is Affine, got {sparse_refused_by}; "
+                            "pass x.toarray()")
+        x = x.tocsr().astype(dtype, copy=False)  # no copy when it is CSR of the dtype already
+        if x.shape[0] == 0:
+            raise ValueError(f"x must not be empty, got shape {x.shape}")
+        if not np.isfinite(x.data).all():
+            raise ValueError("x must be finite, got NaN or infinite values")
+    else:
+        x = as_array(x, "x", dtype=dtype)
+    if x.ndim < 2:
+        raise ValueError(f"x must be a batch of shape (N, {input_size or 'features'}), got shape {x.shape}"
+                         + ("; for one sample use x.reshape(1, -1)" if x.ndim == 1 else ""))
+    if input_size is not None and int(np.prod(x.shape[1:])) != input_size:
+        raise ValueError(f"x must have {input_size} features per sample, got shape {x.shape}")
+    if input_shape is not None and x.ndim > 2 and x.shape[1:] != tuple(input_shape):
+        raise ValueError(f"x must be images of shape (N, {', '.join(map(str, input_shape))}) for this network, "
+                         f"got shape {x.shape}")
+    return x
+
+
+def finite_scores(scores, x):
+    """The network's scores (N, C) for x, refused when not finite (inputs so large that the network overflows)."""
+    if not (np.isfinite(scores.min()) and np.isfinite(scores.max())):
+        rows = np.flatnonzero(~np.isfinite(scores).all(axis=1))
+        raise ValueError(f"the network's scores overflowed {scores.dtype.name} for {len(rows)} of "
+                         f"{x.shape[0]} rows (first: row {rows[0]}, whose largest input magnitude is "
+                         f"{abs(x[rows[0]]).max():.3g}); scale the inputs (to [0, 1] or standardized)")
+    return scores
+
+
 def check_weights(weights, arrays):
     """weights as get_weights() gives them ({"params": {"W1": ...}, "buffers": {...}}, or a part) checked
     against the network's `arrays` ({"params": ..., "buffers": ...}): every key known, every shape the

@@ -10,7 +10,8 @@ import numpy as np
 
 from . import engine, functions
 from .trace import summary
-from .checks import as_array, as_labels, check_bool, check_number, check_sample_weight, check_weights, is_sparse
+from .checks import (as_labels, check_bool, check_number, check_sample_weight, check_weights, finite_scores,
+                     network_input)
 from .layers import Affine, Convolution, MeanSquaredError, PoissonDeviance, SoftmaxCrossEntropy
 
 
@@ -28,11 +29,6 @@ class NamedArrays(MutableMapping):
         """{'W1': (layer.params, 'W'), ...}: where each named array lives."""
         return self.network.locate(self.attribute)
 
-    @property
-    def flat(self):
-        """The one buffer behind every array when the engine packed them and they still are, else None."""
-        return engine.packed(self)
-
     def __getitem__(self, key):
         owner, name = self.locations()[key]
         return owner[name]
@@ -40,9 +36,6 @@ class NamedArrays(MutableMapping):
     def items(self):
         """(key, array) pairs, with one look at the layers (the Mapping default looks once per key)."""
         return [(key, owner[name]) for key, (owner, name) in self.locations().items()]
-
-    def values(self):
-        return [array for _, array in self.items()]
 
     def __setitem__(self, key, value):
         target = self[key]
@@ -72,12 +65,7 @@ class Sequential:
     `weight_decay` (lambda) adds 0.5 * lambda * sum(W**2) over every Affine weight and convolution filter to the loss and
     lambda * W to its gradient; biases and BatchNormalization parameters are not decayed. With
     `weight_decay_per_sample` both are divided by the batch's size (or sample-weight sum), which is
-    how scikit-learn's `alpha` works.
-
-    What `fit` asks of a model (a class of your own with these works too): `check_input(x)`,
-    `loss_and_scores(x, t, train, sample_weight)`, `backward(input_grad=False)`, `params` and
-    `grads` (dicts with the same keys), `evaluate(x, t)`, `get_weights()`/`set_weights()`,
-    `output_size` and `dtype`.
+    how scikit-learn's `alpha` works. (What `fit` asks of a model: framework.training.MODEL_METHODS.)
     """
 
     def __init__(self, layers, loss=None, weight_decay=0.0, weight_decay_per_sample=False):
@@ -169,41 +157,11 @@ class Sequential:
 
     # -- forward and backward -------------------------------------------------------------------
     def check_input(self, x):
-        """x as a finite array of the network's dtype, shape (N, D); raises a clear error otherwise.
-
-        The feature count is the first layer's to decide (an Affine's D); a first layer that takes
-        any width (an activation, Dropout) leaves it to the layer after it.
-        """
-        if is_sparse(x):
-            return self._check_sparse_input(x)
-        x = as_array(x, "x", dtype=self.dtype)
-        size = self.input_size
-        if x.ndim < 2:
-            raise ValueError(f"x must be a batch of shape (N, {size or 'features'}), got shape {x.shape}"
-                             + ("; for one sample use x.reshape(1, -1)" if x.ndim == 1 else ""))
-        features = int(np.prod(x.shape[1:]))
-        if size is not None and features != size:
-            raise ValueError(f"x must have {size} features per sample, got shape {x.shape}")
-        shape = self.input_shape
-        if shape is not None and x.ndim > 2 and x.shape[1:] != tuple(shape):
-            raise ValueError(f"x must be images of shape (N, {', '.join(map(str, shape))}) for this network, "
-                             f"got shape {x.shape}")
-        return x
-
-    def _check_sparse_input(self, x):
-        """A scipy.sparse x (N, D) as CSR of the network's dtype, for a first Affine layer, which
-        multiplies it as it is (x @ W): the data set is never made dense."""
-        if not isinstance(self.layers[0], Affine):
-            raise TypeError(f"sparse x needs a network whose first layer is Affine, got {type(self.layers[0]).__name__}; "
-                            "pass x.toarray()")
-        x = x.tocsr().astype(self.dtype, copy=False)  # no copy when it is CSR of the dtype already
-        if x.shape[0] == 0:
-            raise ValueError(f"x must not be empty, got shape {x.shape}")
-        if x.shape[1] != self.input_size:
-            raise ValueError(f"x must have {self.input_size} features per sample, got shape {x.shape}")
-        if not np.isfinite(x.data).all():
-            raise ValueError("x must be finite, got NaN or infinite values")
-        return x
+        """x as a finite array of the network's dtype, (N, D) or images (N, C, H, W), or scipy.sparse rows
+        for a first Affine layer (kept sparse); a clear error otherwise (framework.checks.network_input)."""
+        first = self.layers[0]
+        return network_input(x, self.dtype, self.input_size, self.input_shape,
+                             sparse_refused_by=None if isinstance(first, Affine) else type(first).__name__)
 
     def predict(self, x, train=False):
         """Scores (N, C) before softmax; x is (N, D), converted once to the network's dtype.
@@ -217,12 +175,7 @@ class Sequential:
             # (an overflow is reported below, as one error)
             scores = self.forward(x, train) if batch >= x.shape[0] else \
                 np.concatenate([self.forward(x[start:start + batch], train) for start in range(0, x.shape[0], batch)])
-        if not (np.isfinite(scores.min()) and np.isfinite(scores.max())):
-            rows = np.flatnonzero(~np.isfinite(scores).all(axis=1))
-            raise ValueError(f"the network's scores overflowed {np.dtype(self.dtype).name} for {len(rows)} of "
-                             f"{x.shape[0]} rows (first: row {rows[0]}, whose largest input magnitude is "
-                             f"{np.abs(x[rows[0]]).max():.3g}); scale the inputs (to [0, 1] or standardized)")
-        return scores
+        return finite_scores(scores, x)
 
     def forward(self, x, train=False):
         """The layers applied in order to a checked x (see check_input); no loss."""
@@ -262,9 +215,7 @@ class Sequential:
 
     def decay_loss(self):
         """0.5 * weight_decay * sum(W**2) over the Affine weights and filters (divided by the batch size if per sample)."""
-        if not self.weight_decay:
-            return 0.0
-        return 0.5 * self._decay() * sum(float(np.vdot(W, W)) for W in self._weights())
+        return 0.5 * self._decay() * sum(float(np.vdot(W, W)) for W in self._weights()) if self.weight_decay else 0.0
 
     def _decay(self):
         return self.weight_decay / self._decay_divisor if self.weight_decay_per_sample else self.weight_decay
@@ -292,10 +243,9 @@ class Sequential:
     def add_decay_gradients(self):
         """dW += weight_decay * W for every Affine weight and convolution filter: the gradient of `decay_loss`."""
         if self.weight_decay:
-            decay = self._decay()
             for layer in self.layers:
                 if isinstance(layer, (Affine, Convolution)):
-                    layer.grads["W"] += decay * layer.params["W"]
+                    layer.grads["W"] += self._decay() * layer.params["W"]
 
     def get_weights(self):
         """A copy of every parameter and buffer: {"params": {"W1": ...}, "buffers": {...}}."""
@@ -320,9 +270,8 @@ class Sequential:
         return {key: value.copy() for key, value in self.grads.items()}
 
     def loss_function(self, x, t):
-        """A function f() giving loss(x, t) in training mode, the same dropout masks and batch
-        statistics on every call (random generators and buffers are put back first): what central
-        differences need. f.restore() puts them back for good."""
+        """f() = loss(x, t) in training mode with the same dropout masks and batch statistics on every
+        call (generators and buffers are put back first), as central differences need; f.restore()."""
         x = self.check_input(x)
         generators = {id(layer.rng): layer.rng for layer in self.layers if hasattr(layer, "rng")}
         rng_states = {key: rng.bit_generator.state for key, rng in generators.items()}
@@ -341,11 +290,8 @@ class Sequential:
         return f
 
     def numerical_gradient(self, x, t):
-        """Gradients of loss(x, t) by central differences (slow; for checking `gradient`), h = 1e-4 as the book.
-
-        Each evaluation sees the same dropout masks and the same BatchNormalization running
-        statistics (see loss_function), so a following `gradient(x, t)` call draws the masks used here.
-        """
+        """Gradients of loss(x, t) by central differences, h = 1e-4 as the book (slow; to check `gradient`).
+        Every evaluation sees the same dropout masks and batch statistics (loss_function)."""
         f = self.loss_function(x, t)
         grads = {key: functions.numerical_gradient(f, param) for key, param in self.params.items()}
         f.restore()
@@ -364,11 +310,8 @@ class Sequential:
         return getattr(self.loss_layer, "correct", SoftmaxCrossEntropy.correct)(scores, t)
 
     def evaluate(self, x, t, batch_size=None):
-        """(mean loss, accuracy) on (x, t) in inference mode, `batch_size` samples at a time (None: as
-        many as fit in a memory budget, framework.engine.evaluation_batch); the accuracy is None for a
-        regression. The loss includes the weight-decay term once, as `loss(x, t)` on the whole set gives
-        it, whatever the batch size.
-        """
+        """(mean loss, accuracy) on (x, t) in inference mode, `batch_size` samples at a time (None: what fits
+        in a memory budget); the accuracy is None for a regression; the weight-decay term is added once."""
         if batch_size is not None:
             check_number(batch_size, "batch_size", low=1, integer=True)
         x = self.check_input(x)

@@ -226,7 +226,8 @@ class Trainer:
         self.rng.bit_generator.state = checkpoint.training_state["rng"]
 
 
-#: What fit and Trainer use of a model (Sequential's docstring says what each does).
+#: What fit and Trainer use of a model (a class of your own with these works too; Sequential's methods say
+#: what each does), with `params` and `grads` (dicts with the same keys), `output_size` and `dtype`.
 MODEL_METHODS = ("check_input", "loss_and_scores", "backward", "evaluate", "get_weights", "set_weights")
 CALLBACK_HOOKS = ("set_context", "on_train_begin", "on_epoch_begin", "on_batch_begin", "on_batch_end",
                   "on_epoch_end", "on_train_end")

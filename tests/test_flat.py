@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from framework import engine
 from framework.layers import Affine, ReLU
 from framework.network import MLP, Sequential
 from framework.optimizers import OPTIMIZERS
@@ -19,7 +20,7 @@ def test_packed_and_per_key_updates_are_identical(name):
     x, t = rng.normal(size=(20, 300)), rng.integers(0, 10, size=20)
     packed = MLP(300, [256], 10, seed=0)  # 79,626 parameters in one buffer
     plain = unpacked_copy(packed)
-    assert packed.params.flat is not None and plain.params.flat is None
+    assert engine.packed(packed.params) is not None and engine.packed(plain.params) is None
     opt_packed, opt_plain = OPTIMIZERS[name](lr=0.01), OPTIMIZERS[name](lr=0.01)
     for _ in range(3):
         for model, optimizer in ((packed, opt_packed), (plain, opt_plain)):
@@ -34,11 +35,11 @@ def test_packed_and_per_key_updates_are_identical(name):
 
 def test_packed_views_are_the_layers_arrays_and_replacing_one_unpacks():
     model = MLP(4, [3], 2, seed=0)
-    flat = model.params.flat.buffer
+    flat = engine.packed(model.params).buffer
     assert flat.size == model.parameter_count
     assert np.shares_memory(model.layers[0].params["W"], flat)
     model.layers[0].params["W"] = np.zeros((4, 3))  # a user swaps an array in by hand
-    assert model.params.flat is None  # optimizers fall back to key-by-key updates
+    assert engine.packed(model.params) is None  # optimizers fall back to key-by-key updates
     before = model.layers[0].params["W"].copy()
     OPTIMIZERS["sgd"](lr=0.1).update(model.params, {k: np.ones_like(v) for k, v in model.params.items()})
     np.testing.assert_allclose(model.layers[0].params["W"], before - 0.1)
@@ -48,7 +49,7 @@ def test_packed_views_are_the_layers_arrays_and_replacing_one_unpacks():
 def test_every_kind_of_replacement_unpacks_and_training_still_reaches_the_layers(replace):
     from framework.layers import Affine, ReLU
     model = MLP(4, [3], 2, seed=0)
-    assert model.params.flat is not None and model.grads.flat is not None
+    assert engine.packed(model.params) is not None and engine.packed(model.grads) is not None
     if replace == "a layer's dict":
         model.layers[0].params = {key: value.copy() for key, value in model.layers[0].params.items()}
     elif replace == "a layer":
@@ -58,7 +59,7 @@ def test_every_kind_of_replacement_unpacks_and_training_still_reaches_the_layers
     else:
         model.layers[0].grads["W"] = np.zeros((4, 3))
     attribute = "grads" if replace == "a grads array" else "params"
-    assert getattr(model, attribute).flat is None
+    assert engine.packed(getattr(model, attribute)) is None
     if replace != "an added layer":
         x, t = np.ones((5, 4)), np.array([0, 1, 0, 1, 1])
         before = model.layers[0].params["W"].copy()
@@ -91,8 +92,8 @@ def test_a_pickled_model_and_optimizer_keep_training_exactly_like_the_originals(
     fit(model, optimizer, x, t, epochs=2, batch_size=10, seed=0, progress=0)
     twin_model, twin_optimizer = pickle.loads(pickle.dumps((model, optimizer)))
     copied_model, copied_optimizer = copy.deepcopy((model, optimizer))
-    assert twin_model.params.flat is not None and np.shares_memory(twin_model.layers[0].params["W"],
-                                                                    twin_model.params.flat.buffer)
+    assert engine.packed(twin_model.params) is not None and np.shares_memory(twin_model.layers[0].params["W"],
+                                                                    engine.packed(twin_model.params).buffer)
     for m, o in ((model, optimizer), (twin_model, twin_optimizer), (copied_model, copied_optimizer)):
         fit(m, o, x, t, epochs=2, batch_size=10, seed=1, progress=0)
     for key in model.params:
