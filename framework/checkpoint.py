@@ -15,7 +15,7 @@ import numpy as np
 
 from .fileio import atomic_path
 from .history import EPOCH_KEYS, History
-from .checks import check_dtype
+from .checks import check_allocation, check_dtype
 from .layers import (Affine, BatchNormalization, Convolution, Dropout, Flatten, Identity, Pooling, ReLU, Sigmoid,
                      SoftmaxCrossEntropy, Tanh)
 from .network import MLP, DeepConvNet, Sequential, SimpleConvNet
@@ -72,7 +72,28 @@ def _build_layer(spec, dtype):
     kind = spec["type"]
     if kind not in LAYERS:
         raise ValueError(f"unknown layer type {kind!r}; known: {', '.join(LAYERS)}")
-    return LAYERS[kind].from_config({k: v for k, v in spec.items() if k != "type"}, dtype)
+    config = {k: v for k, v in spec.items() if k != "type"}
+    if kind in LAYER_SIZES:
+        _check_layer_sizes(kind, config, dtype)
+    return LAYERS[kind].from_config(config, dtype)
+
+
+#: The sizes a layer's config gives its arrays, checked before any array is made: (key, entries, other keys).
+LAYER_SIZES = {"Affine": ("shape", 2, ()), "Convolution": ("shape", 4, ("stride", "pad")),
+               "BatchNormalization": ("size", None, ("momentum", "eps"))}
+
+
+def _check_layer_sizes(kind, config, dtype):
+    """Integer sizes >= 1 (a list of `entries`, or one number), no unknown key, and memory for the layer's arrays."""
+    key, entries, others = LAYER_SIZES[kind]
+    value = config.get(key)
+    sizes = value if entries else [value]
+    if set(config) - {key, *others} or not isinstance(sizes, list) or len(sizes) != (entries or 1) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes):
+        form = f"[{', '.join(['n'] * entries)}]" if entries else "n"
+        raise ValueError(f"{kind} needs {{{key!r}: {form}}} with sizes >= 1 (other keys: {', '.join(others) or 'none'}), "
+                         f"got {config!r}")
+    check_allocation(6 * int(np.prod(sizes)), dtype, f"{kind} {value} (its arrays)")
 
 
 #: Networks saved by their constructor's arguments (`config`); any other Sequential is saved layer by layer.

@@ -197,3 +197,30 @@ def test_an_entry_whose_header_declares_terabytes_is_refused_before_anything_is_
             target.writestr(info.filename, data)
     with pytest.raises(CheckpointError, match=r"'param/W1' declares an array of shape \(1000000000000,\).*damaged"):
         load(forged)
+
+
+LAYER_CASES = [
+    ("Affine shape of three sizes", 0, {"type": "Affine", "shape": [5, 4, 3]}, ["Affine needs {'shape': [n, n]}"]),
+    ("Affine size a string", 0, {"type": "Affine", "shape": [5, "4"]}, ["Affine needs", "[5, '4']"]),
+    ("Affine size zero", 0, {"type": "Affine", "shape": [5, 0]}, ["Affine needs", "sizes >= 1"]),
+    ("Affine with an unknown key", 0, {"type": "Affine", "shape": [5, 4], "bias": False}, ["Affine needs", "'bias'"]),
+    ("absurd Affine", 0, {"type": "Affine", "shape": [10 ** 7, 10 ** 7]}, ["Affine [10000000, 10000000]", "GiB"]),
+    ("BatchNormalization size a float", 1, {"type": "BatchNormalization", "size": 4.0}, ["BatchNormalization needs {'size': n}"]),
+    ("Convolution of two sizes", 0, {"type": "Convolution", "shape": [4, 1]}, ["Convolution needs {'shape': [n, n, n, n]}"]),
+]
+
+
+@pytest.mark.parametrize("what, index, spec, fragments", LAYER_CASES, ids=[c[0] for c in LAYER_CASES])
+def test_a_damaged_layer_of_a_sequential_is_refused_before_anything_is_allocated(tmp_path, what, index, spec, fragments):
+    from framework.layers import Affine, BatchNormalization, ReLU
+    model = Sequential([Affine(np.zeros((5, 4)), np.zeros(4)), BatchNormalization(np.ones(4), np.zeros(4)), ReLU(),
+                        Affine(np.zeros((4, 3)), np.zeros(3))])
+    io.save(model, tmp_path / "s.npz")
+    with np.load(tmp_path / "s.npz", allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    meta = json.loads(str(arrays.pop(io.META_KEY)))
+    meta["model"]["layers"][index] = spec
+    with pytest.raises(CheckpointError) as info:
+        load(write(tmp_path, meta, arrays))
+    for fragment in fragments:
+        assert fragment in str(info.value), f"{what}: {fragment!r} not in {info.value}"
