@@ -7,34 +7,31 @@ convolution with filters W (FN, C, FH, FW) is col @ W.reshape(FN, -1).T. col2im 
 it adds each row back onto the window it came from (overlapping windows add up), which is how
 the gradient dcol becomes dx.
 
-`im2col` builds the windows with NumPy's stride tricks (no Python loop at all) and `col2im` adds
-them back with one slice-add per filter offset (FH * FW of them, never one per pixel).
-`im2col_loops`/`col2im_loops` are the book's plain versions, kept to read and to test against.
-
-`image_columns`/`add_image_columns` are the same windows laid out per image, (N, C * FH * FW,
-OH * OW): one batched product W (FN, C*FH*FW) @ columns then gives the output directly as
-(N, FN, OH, OW), with no transposing copy; Convolution uses this layout, the book's stays here
-to study.
+`im2col` builds the windows with NumPy's stride tricks and `col2im` adds them back with one
+slice-add per filter offset (FH * FW of them). `image_columns`/`add_image_columns` are the same
+windows laid out per image, (N, C * FH * FW, OH * OW), so that one batched product
+W (FN, C*FH*FW) @ columns is already (N, FN, OH, OW): the layout Convolution uses.
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 
+def _integers(**lowest):
+    """Each keyword's (value, lowest allowed) checked: an integer at or above its lowest, else a ValueError."""
+    for name, (value, low) in lowest.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name.replace('_', ' ')} must be an integer >= {low}, got {value!r}")
+
+
 def conv_output_size(input_size, filter_size, stride=1, pad=0):
     """(input_size + 2 * pad - filter_size) // stride + 1: how many window positions fit along one axis."""
-    for name, value, low in (("input_size", input_size, 1), ("filter_size", filter_size, 1), ("stride", stride, 1),
-                             ("pad", pad, 0)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    _integers(input_size=(input_size, 1), filter_size=(filter_size, 1), stride=(stride, 1), pad=(pad, 0))
     return (input_size + 2 * pad - filter_size) // stride + 1
 
 
 def check_window(shape, filter_h, filter_w, stride, pad, what="the filter"):
     """A clear error for a window that cannot slide over x (N, C, H, W); returns (OH, OW)."""
-    for name, value, low in (("stride", stride, 1), ("pad", pad, 0), ("filter height", filter_h, 1),
-                             ("filter width", filter_w, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    _integers(stride=(stride, 1), pad=(pad, 0), filter_height=(filter_h, 1), filter_width=(filter_w, 1))
     if len(shape) != 4:
         raise ValueError(f"x must be images of shape (N, C, H, W), got shape {tuple(shape)}")
     _, _, height, width = shape
@@ -108,30 +105,3 @@ def add_image_columns(columns, input_shape, filter_h, filter_w, stride=1, pad=0)
     out_h, out_w = check_window(input_shape, filter_h, filter_w, stride, pad)
     blocks = columns.reshape(n, c, filter_h, filter_w, out_h, out_w).transpose(0, 1, 4, 5, 2, 3)
     return add_windows(blocks, input_shape, stride, pad)
-
-
-def im2col_loops(x, filter_h, filter_w, stride=1, pad=0):
-    """The book's im2col, loops over filter offsets and all: the reference the fast one is tested against."""
-    n, c, height, width = x.shape
-    out_h, out_w = check_window(x.shape, filter_h, filter_w, stride, pad)
-    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    col = np.zeros((n, c, filter_h, filter_w, out_h, out_w), dtype=x.dtype)
-    for y in range(filter_h):
-        y_max = y + stride * out_h
-        for x_ in range(filter_w):
-            x_max = x_ + stride * out_w
-            col[:, :, y, x_, :, :] = padded[:, :, y:y_max:stride, x_:x_max:stride]
-    return col.transpose(0, 4, 5, 1, 2, 3).reshape(n * out_h * out_w, -1)
-
-
-def col2im_loops(col, input_shape, filter_h, filter_w, stride=1, pad=0):
-    """The book's col2im, written out window by window (one loop per output position): slow, plain."""
-    n, c, height, width = input_shape
-    out_h, out_w = check_window(input_shape, filter_h, filter_w, stride, pad)
-    rows = col.reshape(n, out_h, out_w, c, filter_h, filter_w)
-    padded = np.zeros((n, c, height + 2 * pad, width + 2 * pad), dtype=col.dtype)
-    for i in range(out_h):
-        for j in range(out_w):
-            top, left = i * stride, j * stride
-            padded[:, :, top:top + filter_h, left:left + filter_w] += rows[:, i, j]
-    return padded[:, :, pad:height + pad, pad:width + pad]

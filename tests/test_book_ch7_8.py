@@ -10,7 +10,7 @@ import pytest
 from framework.book import (Convolution, DeepConvNet, Pooling, SimpleConvNet, Trainer, col2im, im2col,
                             load_mnist, read_params)
 from framework.gradcheck import gradient_check
-from framework.im2col import col2im_loops, im2col_loops
+from book_im2col import col2im_loops, im2col_loops
 
 
 @pytest.fixture(scope="module")

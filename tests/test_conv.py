@@ -8,8 +8,8 @@ from framework import io
 from framework.callbacks import LayerStatistics, ModelCheckpoint
 from framework.datasets import load_digits
 from framework.gradcheck import gradient_check
-from framework.im2col import (add_image_columns, col2im, col2im_loops, conv_output_size, im2col, im2col_loops,
-                              image_columns)
+from book_im2col import col2im_loops, im2col_loops
+from framework.im2col import add_image_columns, col2im, conv_output_size, im2col, image_columns
 from framework.layers import Convolution, Flatten, Pooling
 from framework.network import SimpleConvNet, conv_net
 from framework.optimizers import Adam
