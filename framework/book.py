@@ -29,6 +29,8 @@ The networks here behave as the book's: `predict(x, train_flg=False)`, `loss(x, 
 names for every argument, and the book's batch normalization and dropout. Where this module is
 better than the book it says so in one line. Our own names stay primary; use them in new code.
 """
+import numbers
+
 import numpy as np
 
 from . import functions, layers, network, optimizers, training
@@ -176,35 +178,48 @@ class MultiLayerNet(MultiLayerNetExtend):
 
 
 # -- optimizers (common/optimizer.py), with the book's defaults -------------------------------------
-class SGD(optimizers.SGD):
+class _NumberParams:
+    """The book's optimizer_compare_naive.py keeps x and y as Python floats in `params`: each is
+    updated as a 0-d array (its state kept under its key) and written back as a float."""
+
+    def update(self, params, grads):
+        plain = [key for key, value in params.items() if isinstance(value, numbers.Real) and not isinstance(value, bool)]
+        if not plain:
+            return super().update(params, grads)
+        arrays = {key: np.array(float(params[key])) for key in plain}
+        super().update({**params, **arrays}, {**grads, **{key: np.float64(grads[key]) for key in plain if key in grads}})
+        params.update({key: float(array) for key, array in arrays.items()})
+
+
+class SGD(_NumberParams, optimizers.SGD):
     """The book's SGD (lr 0.01): W <- W - lr * dW."""
 
     def __init__(self, lr=0.01):
         super().__init__(lr)
 
 
-class Momentum(optimizers.Momentum):
+class Momentum(_NumberParams, optimizers.Momentum):
     """The book's Momentum (lr 0.01, momentum 0.9); the same steps as its v <- m v - lr dW; W <- W + v."""
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__(lr, momentum)
 
 
-class Nesterov(optimizers.Nesterov):
+class Nesterov(_NumberParams, optimizers.Nesterov):
     """The book's Nesterov (lr 0.01, momentum 0.9); the same steps in PyTorch's sign convention."""
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__(lr, momentum)
 
 
-class AdaGrad(optimizers.AdaGrad):
+class AdaGrad(_NumberParams, optimizers.AdaGrad):
     """The book's AdaGrad (lr 0.01, 1e-7 added to sqrt(h))."""
 
     def __init__(self, lr=0.01):
         super().__init__(lr, eps=1e-7)
 
 
-class RMSprop(optimizers.RMSprop):
+class RMSprop(_NumberParams, optimizers.RMSprop):
     """The book's RMSprop (lr 0.01, decay_rate 0.99, 1e-7 added to sqrt(h))."""
 
     def __init__(self, lr=0.01, decay_rate=0.99):
@@ -212,7 +227,7 @@ class RMSprop(optimizers.RMSprop):
         self.decay_rate = decay_rate
 
 
-class Adam(optimizers.Adam):
+class Adam(_NumberParams, optimizers.Adam):
     """The book's Adam (lr 0.001): lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t), W <- W - lr_t * m / (sqrt(v) + 1e-7).
 
     Ours (optimizers.Adam, PyTorch's) adds eps = 1e-8 to the bias-corrected sqrt(v / (1 - beta2**t))

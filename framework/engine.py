@@ -205,8 +205,9 @@ def parameter_groups(params, grads):
     for key, param in params.items():
         if not isinstance(param, np.ndarray) or param.dtype.kind != "f":
             what = f"dtype {param.dtype}" if isinstance(param, np.ndarray) else type(param).__name__
-            raise TypeError(f"params[{key!r}] must be a float numpy array (updated in place) or a Python "
-                            f"number, got {what}")
+            raise TypeError(f"params[{key!r}] must be a float numpy array (updated in place), got {what}"
+                            + ("; framework.book's optimizers also take the book's plain numbers"
+                               if not isinstance(param, np.ndarray) else ""))
         grad = grads.get(key)
         if grad is None or np.shape(grad) != np.shape(param):
             raise ValueError(f"grads[{key!r}] must have shape {np.shape(param)}, "

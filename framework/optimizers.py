@@ -1,19 +1,14 @@
 """Optimizers behind one signature, `update(params, grads)`, as the book.
 
-`params` and `grads` are dicts with the same keys; parameters are updated in place. State (velocity,
-moments) is made lazily per key on the first update. The rules and defaults are torch.optim's, so
-a run can be checked step by step against PyTorch; each docstring says where the book differs.
-`lr` is a plain attribute that a learning-rate schedule may change between steps.
-Every optimizer takes `clip_norm`: when the global norm of all gradients, sqrt(sum_k ||dW_k||^2),
-exceeds it, the gradients are scaled by clip_norm / (norm + 1e-6) before the step
-(torch.nn.utils.clip_grad_norm_).
-
-Each rule is written once, in `_step(param, grad, scratch, *state)`, with numpy's in-place
-operations (`out=`) and a work array `scratch`, so a step allocates nothing. Which arrays it runs
-over is the engine's business (framework.engine.step_groups): once per key, or once over one
-buffer when the network keeps its parameters packed; the numbers are the same. One departure from
-PyTorch: every 16 steps, state that has decayed below the smallest normal float (1.2e-38 in float32)
-is set to 0 (framework.engine.flush_subnormals); it would move a weight by less than lr * 1e-29.
+`params` and `grads` are dicts of float arrays with the same keys; parameters are updated in place.
+State (velocity, moments) is made per key on the first update. The rules and defaults are
+torch.optim's, so a run can be checked step by step against PyTorch; each docstring says where the
+book differs. `lr` may be changed between steps (a schedule does). `clip_norm`: when the global norm
+of all gradients, sqrt(sum_k ||dW_k||^2), exceeds it, they are scaled by clip_norm / (norm + 1e-6)
+(torch.nn.utils.clip_grad_norm_). Each rule is written once, `_step(param, grad, scratch, *state)`,
+in place with a work array `scratch`; which arrays it runs over is the engine's business
+(framework.engine.step_groups). One departure from PyTorch: every 16 steps, state below the
+smallest normal float (1.2e-38 in float32) is set to 0 (it would move a weight by less than lr * 1e-29).
 """
 import inspect
 import math
@@ -42,7 +37,6 @@ class Optimizer:
         self.t = 0  # number of update() calls so far
         for name in self.state_names:
             setattr(self, name, {})
-        self._number_arrays = {}  # key -> a 0-d array standing for a parameter given as a Python number
 
     @property
     def learning_rate(self):
@@ -50,21 +44,7 @@ class Optimizer:
         return self.lr
 
     def update(self, params, grads):
-        """One step for every key of params, in place.
-
-        Parameters are float arrays, updated in place; a plain Python number (the book's
-        optimizer_compare_naive.py keeps x and y as floats) is updated as a 0-d array and written
-        back into `params` as a float.
-        """
-        numbers = [key for key, value in params.items() if _is_number(value)] if type(params) is dict else []
-        if numbers:
-            arrays = {key: self._number_arrays.setdefault(key, np.zeros(())) for key in numbers}
-            for key in numbers:
-                arrays[key][...] = params[key]
-            self.update({**params, **arrays}, {**grads, **{k: np.float64(grads[k]) for k in numbers if k in grads}})
-            for key in numbers:
-                params[key] = float(arrays[key])
-            return
+        """One step for every key of params, in place."""
         steps = engine.step_groups(self, params, grads)
         self.t += 1
         scale = 1.0 if self.clip_norm is None else self._clip_scale([step.grad for step in steps])
@@ -108,10 +88,6 @@ class Optimizer:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items()
                          if not (k == "clip_norm" and v is None))
         return f"{type(self).__name__}({args})"
-
-
-def _is_number(value):
-    return isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
 
 
 class SGD(Optimizer):

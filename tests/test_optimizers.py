@@ -94,3 +94,12 @@ def test_bad_hyperparameters_and_shapes():
     with pytest.raises(ValueError, match=r"grads\['w'\] must have shape \(2,\), got \(3,\)"):
         SGD().update({"w": np.zeros(2)}, {"w": np.zeros(3)})
     assert repr(Adam()) == "Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08)"
+
+
+def test_plain_numbers_are_the_book_optimizers_and_refused_by_ours_with_the_way_out():
+    from framework import book
+    params, grads = {"x": -7.0, "y": np.zeros(2)}, {"x": 0.7, "y": np.ones(2)}
+    book.SGD(lr=0.5).update(params, grads)
+    assert params["x"] == -7.35 and type(params["x"]) is float and params["y"].tolist() == [-0.5, -0.5]
+    with pytest.raises(TypeError, match=r"params\['x'\] must be a float numpy array.*framework.book's optimizers"):
+        SGD(lr=0.5).update({"x": -7.0}, {"x": 0.7})
