@@ -12,6 +12,13 @@ from .functions import sigmoid, softmax
 from .layer import Layer
 
 
+def _mean(per_sample, sample_weight=None):
+    """The mean of per-sample losses (N,), or sum_n w_n L_n / sum_n w_n with sample weights w (N,)."""
+    if sample_weight is None:
+        return float(per_sample.sum() / len(per_sample))
+    return float((sample_weight * per_sample).sum() / sample_weight.sum())
+
+
 class SoftmaxCrossEntropy(Layer):
     """Softmax followed by the cross-entropy loss (the book's SoftmaxWithLoss), fused and stable.
 
@@ -44,16 +51,14 @@ class SoftmaxCrossEntropy(Layer):
         self.target = row_starts + self.t  # flat positions of the entries [n, t_n]
         # log_softmax and softmax from one exp: shifted = x - max, y = e / sum(e),
         # log y[t] = shifted[t] - log(sum(e)).
-        row_max = x.ravel()[row_starts + x.argmax(axis=1)]  # x.max(axis=1), three times as fast
+        row_max = x.ravel()[row_starts + x.argmax(axis=1)]  # x.max(axis=1), read at each row's argmax
         shifted = x - row_max[:, None]
         e = np.exp(shifted)
         total = e @ engine.ones(num_classes, e.dtype)  # the row sums, through BLAS
         self.y = np.divide(e, total[:, None], out=e)
         picked = shifted.ravel()[self.target] - np.log(total)
         self.sample_weight = sample_weight
-        if sample_weight is None:
-            return float(-picked.sum() / n)
-        return float(-(sample_weight * picked).sum() / sample_weight.sum())
+        return -_mean(picked, sample_weight)
 
     def backward(self, dout=1.0):
         n = len(self.t)
@@ -75,92 +80,73 @@ class SoftmaxWithLoss(SoftmaxCrossEntropy):
 
     def forward(self, x, t, sample_weight=None):
         super().forward(x, t, sample_weight)  # softmax (self.y) and the target positions, for backward
-        picked = np.log(self.y.ravel()[self.target] + 1e-7)
-        if sample_weight is None:
-            return float(-picked.sum() / len(picked))
-        return float(-(sample_weight * picked).sum() / sample_weight.sum())
+        return -_mean(np.log(self.y.ravel()[self.target] + 1e-7), sample_weight)
 
 
-def _output_targets(t, n_samples, n_outputs, name, dtype):
-    """Targets (N, K) (or (N,) for one output) as a finite float array of `dtype`: the check that
-    the per-output losses (squared error, sigmoid cross-entropy, Poisson) share."""
-    t = as_array(t, name, dtype=dtype, ndim=(1, 2))
-    if t.ndim == 1:
-        t = t.reshape(-1, 1)
-    if t.shape != (n_samples, n_outputs):
-        raise ValueError(f"{name} must have shape ({n_samples}, {n_outputs}) (or ({n_samples},) for one output), "
-                         f"got {t.shape}")
-    return t
-
-
-def _targets_like(x, t):
-    """t as an array of x's dtype and shape (a flat t of the right size is reshaped), else a clear error."""
-    t = as_array(t, "t", dtype=x.dtype)
-    if t.shape != x.shape and t.size == x.size and t.ndim == 1:
-        t = t.reshape(x.shape)
-    if t.shape != x.shape:
-        raise ValueError(f"t must have the outputs' shape {x.shape}, got {t.shape}")
-    return t
-
-
-def _sample_mean(per_sample, sample_weight):
-    """The mean of per-sample losses (N,), weighted by sample_weight (N,) when given."""
-    if sample_weight is None:
-        return float(per_sample.sum() / len(per_sample))
-    return float((sample_weight * per_sample).sum() / sample_weight.sum())
-
-
-def _sample_mean_gradient(dx, sample_weight, dout):
-    """dout * dx / N, or with weights dout * w_n * dx / sum(w): the gradient of _sample_mean."""
-    if sample_weight is None:
-        return dx * (dout / len(dx))
-    return dx * sample_weight.reshape((-1,) + (1,) * (dx.ndim - 1)) * (dout / sample_weight.sum())
-
-
-class MeanSquaredError(Layer):
-    """Squared error as a loss layer: forward(y, t) = sum((y - t)**2) / (2N), backward dx = (y - t) / N.
-
-    y and t are (N, K) (or (N,), one output). This is scikit-learn's squared_loss for regression;
-    the book's sum_squared_error (functions.sum_squared_error) is N times it, summed over the batch.
-    """
-
-    formula = ("L = sum((y - t)**2) / (2N)", "dx = (y - t) / N")
+class _OutputLoss(Layer):
+    """A loss on each of K outputs, summed over them and averaged over the N samples (`_mean`,
+    weighted by sample_weight when given). Subclasses give `_entries(x, t)`:
+    each entry's loss and its gradient dL/dx, both (N, K)."""
 
     def check_targets(self, t, n_samples, n_outputs, name="t", dtype=None):
-        """Real targets (N, K) (or (N,) for one output) as a finite float array of `dtype`."""
-        return _output_targets(t, n_samples, n_outputs, name, dtype)
+        """Targets (N, K) (or (N,) for one output) as a finite float array of `dtype`."""
+        t = as_array(t, name, dtype=dtype, ndim=(1, 2))
+        if t.ndim == 1:
+            t = t.reshape(-1, 1)
+        if t.shape != (n_samples, n_outputs):
+            raise ValueError(f"{name} must have shape ({n_samples}, {n_outputs}) (or ({n_samples},) for one output), "
+                             f"got {t.shape}")
+        return t
 
     @staticmethod
     def correct(scores, t):
         """None: a regression has no accuracy."""
         return None
 
-    def forward(self, y, t, sample_weight=None):
-        y = np.asarray(y)
-        self.diff = y - _targets_like(y, t)
+    def forward(self, x, t, sample_weight=None):
+        x = np.asarray(x)
+        t = as_array(t, "t", dtype=x.dtype)
+        if t.shape != x.shape and t.size == x.size and t.ndim == 1:
+            t = t.reshape(x.shape)
+        if t.shape != x.shape:
+            raise ValueError(f"t must have the outputs' shape {x.shape}, got {t.shape}")
+        per_entry, self.dx = self._entries(x, t)
         self.sample_weight = sample_weight
-        return _sample_mean((self.diff.reshape(len(y), -1) ** 2).sum(axis=1), sample_weight) / 2
+        return _mean(per_entry.reshape(len(x), -1).sum(axis=1), sample_weight)
 
     def backward(self, dout=1.0):
-        return _sample_mean_gradient(self.diff, self.sample_weight, dout)
+        if self.sample_weight is None:
+            return self.dx * (dout / len(self.dx))
+        weights = self.sample_weight.reshape((-1,) + (1,) * (self.dx.ndim - 1))
+        return self.dx * weights * (dout / self.sample_weight.sum())
 
 
-class SigmoidCrossEntropy(Layer):
+class MeanSquaredError(_OutputLoss):
+    """Squared error as a loss layer: L = sum((y - t)**2) / (2N), dx = (y - t) / N; y and t (N, K) or (N,).
+
+    scikit-learn's squared_loss for regression; the book's sum_squared_error (functions) is N times it.
+    """
+
+    formula = ("L = sum((y - t)**2) / (2N)", "dx = (y - t) / N")
+
+    def _entries(self, y, t):
+        diff = y - t
+        return diff * diff / 2, diff
+
+
+class SigmoidCrossEntropy(_OutputLoss):
     """A sigmoid on each output, then binary cross-entropy, fused and stable: one yes/no per output.
 
-    forward(x, t): L = sum_{n,k} [log(1 + exp(x[n, k])) - t[n, k] * x[n, k]] / N, which is
-    -[t log(sigmoid(x)) + (1 - t) log(1 - sigmoid(x))] summed over the K outputs, averaged over the
-    N samples; x scores (N, K), t 0/1 targets (N, K). backward(dout=1.0): dx = dout * (sigmoid(x) - t) / N.
-    With sample weights w (N,): the mean over samples becomes sum_n w_n (...) / sum_n w_n.
-    For several labels per sample (multilabel) or two classes on one output (scikit-learn's binary
-    MLP). Unlike scikit-learn's, the probabilities are not clipped to [eps, 1 - eps] first.
+    L = sum_{n,k} [log(1 + exp(x)) - t x] / N = -sum [t log p + (1 - t) log(1 - p)] / N with
+    p = sigmoid(x), x scores (N, K), t 0/1 (N, K); dx = (p - t) / N. For multilabel targets or two
+    classes on one output (scikit-learn's binary MLP, which also clips p to [eps, 1 - eps]; we do not).
     """
 
     formula = ("p = sigmoid(x),  L = -sum(t log p + (1 - t) log(1 - p)) / N", "dx = (p - t) / N")
 
     def check_targets(self, t, n_samples, n_outputs, name="t", dtype=None):
         """0/1 targets (N, K) (or (N,) for one output) as a float array of `dtype`."""
-        t = _output_targets(t, n_samples, n_outputs, name, dtype)
+        t = super().check_targets(t, n_samples, n_outputs, name, dtype)
         other = ~np.isin(t, (0, 1))
         if other.any():
             raise ValueError(f"{name} must hold 0 or 1 for each output, got {t[other][0].item()!r}")
@@ -176,47 +162,28 @@ class SigmoidCrossEntropy(Layer):
         """Rows whose every output is right (probability above 0.5 exactly where t is 1)."""
         return int(np.count_nonzero(((scores > 0) == (t > 0.5)).all(axis=1)))
 
-    def forward(self, x, t, sample_weight=None):
-        x = np.asarray(x)
-        t = _targets_like(x, t)
-        self.p, self.t, self.sample_weight = sigmoid(x), t, sample_weight
+    def _entries(self, x, t):
         # log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)): never overflows.
-        per_entry = np.maximum(x, 0) - t * x + np.log1p(np.exp(-np.abs(x)))
-        return _sample_mean(per_entry.reshape(len(x), -1).sum(axis=1), sample_weight)
-
-    def backward(self, dout=1.0):
-        return _sample_mean_gradient(self.p - self.t, self.sample_weight, dout)
+        return np.maximum(x, 0) - t * x + np.log1p(np.exp(-np.abs(x))), sigmoid(x) - t
 
 
-class PoissonDeviance(Layer):
-    """Half the Poisson deviance on an exp output, fused: counts or rates t >= 0 predicted as exp(x).
+class PoissonDeviance(_OutputLoss):
+    """Half the Poisson deviance on an exp output: counts or rates t >= 0 predicted as mu = exp(x).
 
-    forward(x, t): mu = exp(x), L = sum_{n,k} [t log(t / mu) - t + mu] / N (t log t = 0 at t = 0);
-    x scores (N, K), t (N, K). backward(dout=1.0): dx = dout * (exp(x) - t) / N. With sample weights
-    w (N,) the mean over samples is weighted. scikit-learn's MLPRegressor(loss="poisson").
+    L = sum_{n,k} [t log(t / mu) - t + mu] / N (t log t = 0 at t = 0), x and t (N, K); dx = (mu - t) / N.
+    scikit-learn's MLPRegressor(loss="poisson").
     """
 
     formula = ("mu = exp(x),  L = sum(t log(t / mu) - t + mu) / N", "dx = (mu - t) / N")
 
     def check_targets(self, t, n_samples, n_outputs, name="t", dtype=None):
         """Targets (N, K) (or (N,) for one output), finite and >= 0, as a float array of `dtype`."""
-        t = _output_targets(t, n_samples, n_outputs, name, dtype)
+        t = super().check_targets(t, n_samples, n_outputs, name, dtype)
         if (t < 0).any():
             raise ValueError(f"{name} must be >= 0 for a Poisson loss (counts or rates), got {t[t < 0][0].item()!r}")
         return t
 
-    @staticmethod
-    def correct(scores, t):
-        """None: a regression has no accuracy."""
-        return None
-
-    def forward(self, x, t, sample_weight=None):
-        x = np.asarray(x)
-        t = _targets_like(x, t)
-        self.mu, self.t, self.sample_weight = np.exp(x), t, sample_weight
+    def _entries(self, x, t):
+        mu = np.exp(x)
         t_log_t = np.where(t > 0, t * np.log(np.where(t > 0, t, 1)), 0)
-        per_entry = t_log_t - t * x - t + self.mu
-        return _sample_mean(per_entry.reshape(len(x), -1).sum(axis=1), sample_weight)
-
-    def backward(self, dout=1.0):
-        return _sample_mean_gradient(self.mu - self.t, self.sample_weight, dout)
+        return t_log_t - t * x - t + mu, mu - t
