@@ -12,12 +12,10 @@ from .layer import Layer
 class Convolution(Layer):
     """2-D convolution (cross-correlation, as the book and PyTorch): out[n, f] = sum_c W[f, c] * x[n, c] + b[f].
 
-    W is (FN, C, FH, FW), b is (FN,); x is (N, C, H, W), out is (N, FN, OH, OW) with
-    OH = (H + 2 * pad - FH) // stride + 1 (framework.im2col.conv_output_size). The book's way
-    through im2col: col = im2col(x) (N*OH*OW, C*FH*FW), out = col @ W.reshape(FN, -1).T + b, and
-    backward db = sum(dout), dW = dout.T @ col, dx = col2im(dout @ W.reshape(FN, -1)). Here the same
-    products run per image on columns (N, C*FH*FW, OH*OW) (framework.im2col.image_columns), which
-    gives (N, FN, OH, OW) without a transposing copy.
+    W (FN, C, FH, FW), b (FN,), x (N, C, H, W), out (N, FN, OH, OW), OH = (H + 2 pad - FH) // stride + 1.
+    The book's im2col products, out = col @ W.reshape(FN, -1).T + b, dW = dout.T @ col,
+    dx = col2im(dout @ W.reshape(FN, -1)), run per image on columns (N, C*FH*FW, OH*OW)
+    (framework.im2col.image_columns), which gives (N, FN, OH, OW) without a transposing copy.
     """
 
     formula = ("out = im2col(x) @ W.reshape(FN, -1).T + b",
@@ -90,12 +88,9 @@ class Convolution(Layer):
 class Pooling(Layer):
     """Max pooling over pool_h x pool_w windows: out[n, c, i, j] = max of x's window (i, j) in channel c.
 
-    x is (N, C, H, W), out is (N, C, OH, OW); padding adds zeros, as the book's. Backward routes each
-    dout to the position of its window's maximum (the first one, row by row, on ties: the book's
-    argmax); every other entry gets 0. Computed as one elementwise maximum per window offset
-    (pool_h * pool_w strided slices of x, each (N, C, OH, OW)): no per-pixel loop and no copy of the
-    windows. Forward also notes which offset won each window (`argmax`, one byte per output), so
-    backward writes dout there without looking at x again.
+    x (N, C, H, W), out (N, C, OH, OW); padding adds zeros, as the book's. Backward sends each dout to
+    its window's maximum (the first, row by row, on ties: the book's argmax), 0 elsewhere. Computed as
+    one elementwise maximum per window offset (strided slices of x), noting which offset won (`argmax`).
     """
 
     formula = ("out = max over each pool_h x pool_w window", "dx = dout at each window's argmax, 0 elsewhere")

@@ -1,8 +1,7 @@
-"""Layers in the book's style: `forward(x, train=True)` and `backward(dout) -> dx` (see framework.layer).
+"""The MLP's layers in the book's style: `forward(x, train=True)`, `backward(dout) -> dx` (framework.layer).
 
-Shapes: x is (N, D). This module holds the layers of an MLP; the book's layers.py also holds the
-loss layer and the convolution layers, which live in framework.losses and framework.conv and are
-importable from here under the same names.
+x is (N, D). The book's layers.py also holds the loss and convolution layers: they live in
+framework.losses and framework.conv and are importable from here under the same names.
 """
 import numpy as np
 
@@ -19,12 +18,10 @@ __all__ = ["Layer", "Affine", "ReLU", "Sigmoid", "Tanh", "Identity", "Dropout", 
 
 
 class Affine(Layer):
-    """Fully connected: out = x @ W + b.
+    """Fully connected: out = x @ W + b, W (D, M), b (M,); x (N, ...) is flattened to (N, D).
 
-    W is (D, M), b is (M,). Input of any trailing shape (N, ...) is flattened to (N, D) and
-    backward restores it. Backward: dx = dout @ W.T, dW = x.T @ dout, db = sum_n dout.
-    grads["W"] (the book's dW) is one array written in place by every backward: copy it to keep one
-    step's gradient (the book makes a new dW each time; Sequential.gradient returns copies).
+    Backward: dx = dout @ W.T, dW = x.T @ dout, db = sum_n dout. grads["W"] (the book's dW) is one
+    array written in place by every backward (the book makes a new one): copy it to keep a step's.
     """
 
     formula = ("out = x @ W + b", "dx = dout @ W.T,  dW = x.T @ dout,  db = sum(dout, axis=0)")
@@ -33,6 +30,8 @@ class Affine(Layer):
     db = property(lambda self: self.grads["b"], doc="The book's name for grads['b'] (after backward).")
     W = property(lambda self: self.params["W"], doc="The book's name for params['W'].")
     b = property(lambda self: self.params["b"], doc="The book's name for params['b'].")
+    input_size = property(lambda self: self.params["W"].shape[0])
+    output_size = property(lambda self: self.params["W"].shape[1])
 
     def __init__(self, W, b):
         super().__init__()
@@ -71,14 +70,6 @@ class Affine(Layer):
         else:  # scipy.sparse rows: their own product gives a dense (D, M)
             self.grads["W"][...] = self.x.T @ dout
         np.dot(engine.ones(len(dout), dout.dtype), dout, out=self.grads["b"])
-
-    @property
-    def input_size(self):
-        return self.params["W"].shape[0]
-
-    @property
-    def output_size(self):
-        return self.params["W"].shape[1]
 
     def config(self):
         return {"shape": list(self.params["W"].shape)}
@@ -157,13 +148,11 @@ class Identity(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout: in training, out = x * mask / (1 - ratio) with mask ~ Bernoulli(1 - ratio).
+    """Inverted dropout: out = x * mask / (1 - ratio) in training, mask ~ Bernoulli(1 - ratio); x at inference.
 
-    At inference (train=False) it is the identity. With inverted=False it is the book's dropout:
-    out = x * mask in training and x * (1 - ratio) at inference. Both give the same expected output,
-    but the book's passes gradients unscaled, so at the same learning rate it learns more slowly
-    (and overfits less) than the inverted one. `seed` is an int, None or a numpy.random.Generator
-    (a network shares its own Generator with all its Dropout layers).
+    inverted=False is the book's: out = x * mask in training, x * (1 - ratio) at inference; its
+    gradients are unscaled, so at one learning rate it learns more slowly. `seed`: an int, None or a
+    numpy Generator (a network shares its own with all its Dropout layers).
     """
 
     def __init__(self, ratio=0.5, seed=None, inverted=True):
@@ -203,21 +192,18 @@ class Dropout(Layer):
 
 
 class BatchNormalization(Layer):
-    """Batch normalization: out = gamma * (x - mean) / sqrt(var + eps) + beta.
+    """Batch normalization: out = gamma * xn + beta, xn = (x - mean) / sqrt(var + eps).
 
-    Training uses the batch's mean and (biased) variance and updates the running statistics,
-    running = momentum * running + (1 - momentum) * batch; inference (train=False) uses them.
-    The book keeps the biased running variance, as here; PyTorch keeps the unbiased one. eps is
-    PyTorch's 1e-5 (the book's code uses 1e-6: pass eps=1e-6). The running variance starts at 1
-    (PyTorch) where the book's starts at 0, so inference after a few steps differs a lot (pass
-    running_var=np.zeros(D) for the book's). Arguments in the book's order: gamma, beta, momentum,
-    running_mean, running_var, then eps. Backward, with xn the normalized input:
-    dbeta = sum dout, dgamma = sum dout * xn,
-    dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / sqrt(var + eps), dxn = gamma * dout.
+    Training uses the batch's mean and biased variance (as the book; PyTorch's running variance is
+    unbiased) and updates running = momentum * running + (1 - momentum) * batch; inference uses them.
+    The running variance starts at 1 (PyTorch; the book's at 0: pass running_var=np.zeros(D)); eps is
+    PyTorch's 1e-5 (the book's code: 1e-6). Backward, with dxn = gamma * dout: dbeta = sum dout,
+    dgamma = sum dout * xn, dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / sqrt(var + eps).
     """
 
     dgamma = property(lambda self: self.grads["gamma"], doc="The book's name for grads['gamma'].")
     dbeta = property(lambda self: self.grads["beta"], doc="The book's name for grads['beta'].")
+    input_size = output_size = property(lambda self: self.params["gamma"].shape[0])
 
     formula = ("out = gamma * (x - mean) / sqrt(var + eps) + beta",
                "dgamma = sum(dout * xn),  dbeta = sum(dout),  dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / std")
@@ -267,12 +253,6 @@ class BatchNormalization(Layer):
         dxn = self.params["gamma"] * dout
         dx = (dxn - dxn.mean(axis=0) - xn * (dxn * xn).mean(axis=0)) * self.inv_std
         return dx.reshape(self.x_shape)
-
-    @property
-    def input_size(self):
-        return self.params["gamma"].shape[0]
-
-    output_size = input_size
 
     def config(self):
         return {"size": int(self.params["gamma"].shape[0]), "momentum": self.momentum, "eps": self.eps}
