@@ -419,11 +419,11 @@ def _restore_optimizer(optimizer, meta, arrays, path, model):
     for name in optimizer.state_names:
         prefix = f"optimizer/{name}/"
         if t == 0 and not any(key.startswith(prefix) for key in arrays):
-            optimizer.set_state(name, {})  # never stepped: no state yet
+            setattr(optimizer, name, {})  # never stepped: no state yet
             continue
         state = _checked(model.params, arrays, prefix, path, f"optimizer state {name}",
                          non_negative=name in optimizer.squared_state_names)
-        optimizer.set_state(name, {key: value.copy() for key, value in state.items()})
+        setattr(optimizer, name, {key: value.copy() for key, value in state.items()})
 
 
 def _optimizer_from(saved, path):

@@ -132,6 +132,32 @@ def one_hot_to_labels(t, name):
     return t.argmax(axis=1)
 
 
+def check_gradient_arguments(f, x, h):
+    """numerical_gradient's arguments: f callable, h > 0, x a non-empty contiguous float array
+    (f sees the entries changed in place); returns x."""
+    if not callable(f):
+        raise TypeError(f"f must be a function of x returning a number (the loss), got {f!r}")
+    check_number(h, "h", low=0, low_open=True)
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"x must be a float numpy array that f reads, got {type(x).__name__}"
+                        + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else ""))
+    if x.size == 0:
+        raise ValueError(f"x must not be empty, got shape {x.shape}")
+    if not np.shares_memory(x.reshape(-1), x):
+        raise ValueError("x must be contiguous so that changing it in place is seen by f")
+    return x
+
+
+def as_loss_value(value):
+    """A loss function's value as a float; an array of more than one number is refused."""
+    if np.ndim(value) != 0:
+        raise TypeError(f"f must return a number (the loss), got an array of shape {np.shape(value)}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"f must return a number (the loss), got {value!r}") from None
+
+
 def check_number(value, name, low=None, high=None, low_open=False, high_open=False, integer=False):
     """Check that `value` is a real number (an int if `integer`) inside the given bounds."""
     kind = numbers.Integral if integer else numbers.Real
@@ -199,6 +225,21 @@ def check_allocation(numbers_needed, dtype, what):
     if available is not None and needed > available:
         raise ValueError(f"{what} needs {needed / 2 ** 30:,.1f} GiB ({int(numbers_needed):,} {np.dtype(dtype).name} "
                          f"numbers), more than this machine's {available / 2 ** 30:,.1f} GiB of memory")
+
+
+def check_layers(layers, loss):
+    """Sequential's layers as a non-empty list of layer instances (forward and backward), its loss one too or None."""
+    if not isinstance(layers, (list, tuple)):
+        raise TypeError(f"layers must be a list of layers, got {layers!r}")
+    if not layers:
+        raise ValueError("layers must hold at least one layer, got an empty list")
+    for i, layer in enumerate(list(layers) + [loss]):
+        if layer is not None and (isinstance(layer, type) or not (hasattr(layer, "forward")
+                                                                 and hasattr(layer, "backward"))):
+            what = "loss" if i == len(layers) else f"layers[{i}]"
+            raise TypeError(f"{what} must be a layer instance with forward and backward, such as ReLU(), "
+                            f"got {layer!r}")
+    return list(layers)
 
 
 def network_input(x, dtype, input_size, input_shape, sparse_refused_by=None):

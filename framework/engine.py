@@ -150,7 +150,7 @@ def step_groups(optimizer, params, grads):
     steps = _packed_steps(optimizer, params, grads)
     if steps is not None:
         return steps
-    return [Step(param, grad, _scratch(optimizer, param), tuple(optimizer.state_for(key, param)))
+    return [Step(param, grad, _scratch(optimizer, param), state_for(optimizer, key, param))
             for key, param, grad in parameter_groups(params, grads)]
 
 
@@ -173,13 +173,24 @@ def _plan(optimizer, flat_params, flat_grads, stores):
     state_flat, parts = None, ()
     if stores:
         for key, view in flat_params.views.items():
-            optimizer.state_for(key, view)  # made as zeros where missing
+            state_for(optimizer, key, view)  # made as zeros where missing
         state_flat = FlatParameters({(name, key): (store, key) for name, store in zip(optimizer.state_names, stores)
                                      for key in flat_params.views})
         size = flat_params.buffer.size
         parts = tuple(state_flat.buffer[i * size:(i + 1) * size] for i in range(len(stores)))
     step = Step(flat_params.buffer, flat_grads.buffer, np.empty_like(flat_params.buffer), parts)
     return _PackedPlan([step], flat_params.buffer, flat_grads.buffer, stores, state_flat)
+
+
+def state_for(optimizer, key, param):
+    """The optimizer's state arrays of `key`, one per state name, made as zeros like the parameter at first."""
+    states = []
+    for name in optimizer.state_names:
+        store = getattr(optimizer, name)
+        if key not in store:
+            store[key] = np.zeros_like(param)
+        states.append(store[key])
+    return tuple(states)
 
 
 def _scratch(optimizer, like):

@@ -73,6 +73,7 @@ class _ScikitLearnSGD(optimizers.Optimizer):
     lr is constant; under learning_rate="invscaling" or "adaptive" the velocity keeps the old rates."""
 
     state_names = ("v",)
+    learning_rate = property(lambda self: self.lr, doc="The current rate under scikit-learn's name.")
 
     def __init__(self, lr, momentum, nesterov):
         super().__init__(lr)
@@ -94,6 +95,8 @@ class _ScikitLearnSGD(optimizers.Optimizer):
 class _ScikitLearnAdam(optimizers.Adam):
     """scikit-learn's Adam: W <- W - lr * sqrt(c2) / c1 * m / (sqrt(v) + eps), eps added to sqrt(v)
     before the bias correction (PyTorch's optimizers.Adam adds it after)."""
+
+    learning_rate = property(lambda self: self.lr, doc="The current rate under scikit-learn's name.")
 
     def _eps_and_step(self):
         c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t

@@ -5,7 +5,7 @@ one-hot rows (N, C). Every function keeps the float dtype it is given.
 """
 import numpy as np
 
-from .checks import as_array, as_labels, check_dtype, check_number
+from .checks import as_array, as_labels, as_loss_value, check_dtype, check_gradient_arguments, check_number
 
 
 def sigmoid(x):
@@ -27,9 +27,8 @@ def relu(x):
 def softmax(x):
     """softmax(x)_k = exp(x_k - max(x)) / sum_j exp(x_j - max(x)) over the last axis.
 
-    Subtracting the row maximum changes nothing mathematically and keeps exp from overflowing,
-    so any finite scores (1000, 1e300, float32's 3e38) give finite probabilities summing to 1, in
-    the scores' dtype. Non-finite scores are refused: inf - inf has no meaning.
+    Subtracting the maximum changes nothing mathematically and keeps exp from overflowing: any finite
+    scores give finite probabilities summing to 1. Non-finite scores are refused (inf - inf).
     """
     x = as_array(x, "x")
     e = np.exp(x - x.max(axis=-1, keepdims=True))
@@ -122,39 +121,19 @@ def softmax_cross_entropy(x, t):
 def numerical_gradient(f, x, h=1e-4):
     """Central differences, as the book: df/dx_i = (f(x + h e_i) - f(x - h e_i)) / (2h), h = 1e-4.
 
-    `f` is called with `x` itself after changing one entry in place (the entry is restored), so
-    `f` may ignore its argument and read shared arrays, as the book's networks do; it must return
-    a number. Returns an array shaped and typed like `x`. Use float64: in float32, h = 1e-4 loses
-    most digits.
+    `f` is called with `x` itself after changing one entry in place (then restored), so it may ignore
+    its argument and read shared arrays, as the book's networks do; it returns a number. The result
+    is shaped and typed like `x`. Use float64: in float32, h = 1e-4 loses most digits.
     """
-    if not callable(f):
-        raise TypeError(f"f must be a function of x returning a number (the loss), got {f!r}")
-    check_number(h, "h", low=0, low_open=True)
-    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
-        raise TypeError(f"x must be a float numpy array that f reads, got {type(x).__name__}"
-                        + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else ""))
-    if x.size == 0:
-        raise ValueError(f"x must not be empty, got shape {x.shape}")
+    flat_x = check_gradient_arguments(f, x, h).reshape(-1)
     grad = np.zeros_like(x)
-    flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)
-    if not np.shares_memory(flat_x, x):
-        raise ValueError("x must be contiguous so that changing it in place is seen by f")
+    flat_grad = grad.reshape(-1)
     for i in range(flat_x.size):
         original = flat_x[i]
         flat_x[i] = original + h
-        f_plus = _number(f(x))
+        f_plus = as_loss_value(f(x))
         flat_x[i] = original - h
-        f_minus = _number(f(x))
+        f_minus = as_loss_value(f(x))
         flat_x[i] = original
         flat_grad[i] = (f_plus - f_minus) / (2 * h)
     return grad
-
-
-def _number(value):
-    """f's value as a float; an array of more than one number is refused (f must return the loss)."""
-    if np.ndim(value) != 0:
-        raise TypeError(f"f must return a number (the loss), got an array of shape {np.shape(value)}")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"f must return a number (the loss), got {value!r}") from None

@@ -20,13 +20,10 @@ from .checks import check_number
 
 
 class Optimizer:
-    """Shared parts: the learning rate, clipping, lazily made per-key state, a repr.
+    """Shared parts: the learning rate, clipping, the per-key state dicts, a repr. Subclasses store each
+    constructor argument under its own name, so `hyperparameters()` reads them back (scikit-learn's way)."""
 
-    Subclasses store each constructor argument under its own name, so `hyperparameters()`
-    can read them back from the signature (scikit-learn's convention).
-    """
-
-    #: names of the per-key state dicts, e.g. ("v",) for Momentum; saved and loaded with checkpoints.
+    #: names of the per-key state dicts, e.g. ("v",) for Momentum (made by the engine on the first step).
     state_names = ()
     #: those of them that are sums of squares, never negative (a checkpoint with a negative one is damaged).
     squared_state_names = ()
@@ -37,11 +34,6 @@ class Optimizer:
         self.t = 0  # number of update() calls so far
         for name in self.state_names:
             setattr(self, name, {})
-
-    @property
-    def learning_rate(self):
-        """The current rate, under scikit-learn's name (its optimizers' `learning_rate`): the same as `lr`."""
-        return self.lr
 
     def update(self, params, grads):
         """One step for every key of params, in place."""
@@ -57,20 +49,6 @@ class Optimizer:
         """clip_norm / (norm + 1e-6) when the global norm of `grads` exceeds clip_norm, else 1."""
         norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
         return self.clip_norm / (norm + 1e-6) if norm > self.clip_norm else 1.0
-
-    def state_for(self, key, param):
-        """The state arrays of `key`, one per state name, made as zeros like the parameter at first."""
-        states = []
-        for name in self.state_names:
-            store = getattr(self, name)
-            if key not in store:
-                store[key] = np.zeros_like(param)
-            states.append(store[key])
-        return states
-
-    def set_state(self, name, arrays):
-        """Replace the per-key state `name` (used when loading a checkpoint)."""
-        setattr(self, name, dict(arrays))
 
     def __getstate__(self):
         return engine.forget(self)  # work arrays are remade after unpickling; the state dicts hold the numbers

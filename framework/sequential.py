@@ -1,7 +1,5 @@
-"""Sequential: layers applied in order, then a loss layer, with every array named as in the book.
-
-Parameters are named as in the book: W1, b1, W2, b2, ... for the Affine layers in order and
-gamma1, beta1, ... for the BatchNormalization layers in order.
+"""Sequential: layers applied in order, then a loss layer, with every array named as in the book:
+W1, b1, W2, b2, ... for the Affine layers in order, gamma1, beta1, ... for BatchNormalization's.
 """
 import math
 from collections.abc import MutableMapping
@@ -10,8 +8,8 @@ import numpy as np
 
 from . import engine, functions
 from .trace import summary
-from .checks import (as_labels, check_bool, check_number, check_sample_weight, check_weights, finite_scores,
-                     network_input)
+from .checks import (as_labels, check_bool, check_layers, check_number, check_sample_weight, check_weights,
+                     finite_scores, network_input)
 from .layers import Affine, Convolution, MeanSquaredError, PoissonDeviance, SoftmaxCrossEntropy
 
 
@@ -69,17 +67,7 @@ class Sequential:
     """
 
     def __init__(self, layers, loss=None, weight_decay=0.0, weight_decay_per_sample=False):
-        if not isinstance(layers, (list, tuple)):
-            raise TypeError(f"layers must be a list of layers, got {layers!r}")
-        self.layers = list(layers)
-        if not self.layers:
-            raise ValueError("layers must hold at least one layer, got an empty list")
-        for i, layer in enumerate(self.layers + [loss]):
-            if layer is not None and (isinstance(layer, type) or not (hasattr(layer, "forward")
-                                                                     and hasattr(layer, "backward"))):
-                what = "loss" if i == len(self.layers) else f"layers[{i}]"
-                raise TypeError(f"{what} must be a layer instance with forward and backward, such as ReLU(), "
-                                f"got {layer!r}")
+        self.layers = check_layers(layers, loss)
         self.loss_layer = SoftmaxCrossEntropy() if loss is None else loss
         self.weight_decay = weight_decay
         self.weight_decay_per_sample = check_bool(weight_decay_per_sample, "weight_decay_per_sample")
