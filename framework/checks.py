@@ -2,6 +2,7 @@
 
 Every error names the argument, what was expected and what was received.
 """
+import math
 import numbers
 import os
 
@@ -116,7 +117,8 @@ def as_labels(t, n_samples, num_classes, name="t"):
         low, high = t.min().item(), t.max().item()
         bad = low if low < 0 else high
         hint = " (labels that start at 1? subtract 1)" if low >= 1 and high == num_classes else ""
-        raise ValueError(f"{name} must hold labels in [0, {num_classes - 1}], got {bad!r}{hint}")
+        expected = f"in [0, {num_classes - 1}]" if num_classes < 2 ** 62 else ">= 0"  # (classes not yet counted)
+        raise ValueError(f"{name} must hold labels {expected}, got {bad!r}{hint}")
     return t.astype(np.int64, copy=False)
 
 
@@ -276,6 +278,15 @@ def finite_scores(scores, x):
                          f"{x.shape[0]} rows (first: row {rows[0]}, whose largest input magnitude is "
                          f"{abs(x[rows[0]]).max():.3g}); scale the inputs (to [0, 1] or standardized)")
     return scores
+
+
+def finite_loss(loss, scores, start):
+    """A batch's loss, refused with the rows it covers when it or the scores (N, C) are not finite."""
+    if not math.isfinite(loss) or not np.isfinite(scores).all():
+        raise ValueError(f"the network's scores or loss are not finite on rows {start} to {start + len(scores) - 1} "
+                         "(NaN or infinite weights, or inputs so large that it overflows): no accuracy can be given; "
+                         "scale the inputs or retrain")
+    return loss
 
 
 def check_weights(weights, arrays):

@@ -246,11 +246,13 @@ def flush_due(optimizer):
     return optimizer.t % FLUSH_EVERY == 0
 
 
-def flush_subnormals(state, scratch):
-    """Entries of `state` below its dtype's smallest normal number in magnitude set to +0.0, in place;
-    `scratch` is a work array shaped like it."""
-    np.abs(state, out=scratch)
-    np.copyto(state, 0, where=scratch < np.finfo(state.dtype).tiny)
+def flush_subnormals(optimizer, scratch, *states):
+    """When this step of `optimizer` flushes (flush_due), entries of each state array below its dtype's
+    smallest normal number in magnitude set to +0.0, in place; `scratch` is a work array shaped like them."""
+    if flush_due(optimizer):
+        for state in states:
+            np.abs(state, out=scratch)
+            np.copyto(state, 0, where=scratch < np.finfo(state.dtype).tiny)
 
 
 # -- Adam as one compiled pass -----------------------------------------------------------------------

@@ -82,8 +82,7 @@ class _ScikitLearnSGD(optimizers.Optimizer):
     def _step(self, param, grad, scratch, v):
         v *= self.momentum
         v -= np.multiply(grad, self.lr, out=scratch)
-        if engine.flush_due(self):
-            engine.flush_subnormals(v, scratch)
+        engine.flush_subnormals(self, scratch, v)
         if not self.nesterov:
             param += v
             return

@@ -47,12 +47,8 @@ def one_hot(labels, num_classes=None, dtype=np.float64):
     labels = np.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D class labels of shape (N,), got shape {labels.shape}")
-    if num_classes is None:
-        if labels.size == 0:
-            raise ValueError("labels must not be empty when num_classes is not given")
-        if labels.dtype.kind not in "biuf":
-            raise TypeError(f"labels must be integer class labels, got dtype {labels.dtype}")
-        num_classes = int(np.max(labels)) + 1 if np.max(labels) >= 0 else 1
+    if num_classes is None:  # the labels checked (integers >= 0) before their maximum is read
+        num_classes = int(as_labels(labels, labels.size, np.iinfo(np.int64).max, name="labels").max()) + 1
     check_number(num_classes, "num_classes", low=1, integer=True)
     labels = as_labels(labels, labels.size, num_classes, name="labels")
     out = np.zeros((labels.size, num_classes), dtype=check_dtype(dtype))
@@ -82,14 +78,11 @@ def _batch(y, t, y_name):
 
 
 def cross_entropy(y, t, delta=1e-10):
-    """Cross-entropy error of probabilities y against targets t, the book's function exactly.
+    """Cross-entropy error of probabilities y against targets t, the book's function: E = -sum_n log(y[n, t_n] + delta) / N.
 
-    E = -sum_n log(y[n, t_n] + delta) / N, returned as a Python float.
-    `y` holds probabilities, (N, C) or one sample (C,); `t` holds labels (N,) or one-hot rows
-    (N, C), which become labels by argmax. delta guards log(0): 1e-10 is our specification's
-    constant; the book (its printed code and its repository) uses 1e-7, so `delta=1e-7` gives the
-    book's printed values. For scores rather than probabilities use `softmax_cross_entropy`, which
-    never needs the constant.
+    y: probabilities (N, C), or one sample (C,); t: labels (N,) or one-hot rows (N, C) (argmax).
+    delta guards log(0): 1e-10 is our specification's; the book's code uses 1e-7 (delta=1e-7 gives its
+    printed values). For scores use `softmax_cross_entropy`, which needs no constant.
     """
     check_number(delta, "delta", low=0)
     y, labels = _batch(y, t, "y")
@@ -103,10 +96,9 @@ def cross_entropy(y, t, delta=1e-10):
 def softmax_cross_entropy(x, t):
     """Mean cross-entropy of softmax(x) against t, fused through log_softmax: -mean_n log_softmax(x)[n, t_n].
 
-    Equals cross_entropy(softmax(x), t) wherever the true-class probability is well above 1e-10;
-    below that the book's version is capped at -log(1e-10) = 23.03 while this one keeps growing, so
-    its gradient never vanishes. Computed in float64, so float32 scores up to 3.4e38 give a finite
-    loss; a loss beyond float64's range (scores apart by more than 1.8e308) is refused.
+    Equals cross_entropy(softmax(x), t) while the true class's probability is well above 1e-10; below,
+    the book's is capped at -log(1e-10) = 23.03 and this one keeps growing. Computed in float64; a
+    loss beyond float64's range is refused.
     """
     x, labels = _batch(x, t, "x")
     n = x.shape[0]

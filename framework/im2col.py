@@ -1,16 +1,10 @@
 """im2col and col2im: a convolution as one matrix product (the book's ch. 7.4, its common/util.py).
 
-Shapes: x is (N, C, H, W); a filter window is (FH, FW); the output is (OH, OW) with
-OH = (H + 2 * pad - FH) // stride + 1 (conv_output_size). im2col lays every window of x out as one
-row: col is (N * OH * OW, C * FH * FW), rows ordered (n, oh, ow), columns (c, fh, fw). Then a
-convolution with filters W (FN, C, FH, FW) is col @ W.reshape(FN, -1).T. col2im is its adjoint:
-it adds each row back onto the window it came from (overlapping windows add up), which is how
-the gradient dcol becomes dx.
-
-`im2col` builds the windows with NumPy's stride tricks and `col2im` adds them back with one
-slice-add per filter offset (FH * FW of them). `image_columns`/`add_image_columns` are the same
-windows laid out per image, (N, C * FH * FW, OH * OW), so that one batched product
-W (FN, C*FH*FW) @ columns is already (N, FN, OH, OW): the layout Convolution uses.
+x is (N, C, H, W), a window (FH, FW), the output (OH, OW), OH = (H + 2 pad - FH) // stride + 1.
+im2col lays every window out as a row of col (N*OH*OW, C*FH*FW), so that a convolution with filters
+W (FN, C, FH, FW) is col @ W.reshape(FN, -1).T; col2im, its adjoint, adds each row back onto its
+window (how dcol becomes dx). image_columns/add_image_columns are the same windows per image,
+(N, C*FH*FW, OH*OW), so that W.reshape(FN, -1) @ columns is already (N, FN, OH, OW): Convolution's layout.
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -59,11 +53,7 @@ def im2col(x, filter_h, filter_w, stride=1, pad=0):
 
 
 def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
-    """The adjoint of im2col: each row of col (N * OH * OW, C * FH * FW) added back onto its window.
-
-    Returns (N, C, H, W). One strided slice-add per filter offset (fh, fw): FH * FW additions of
-    (N, C, OH, OW) blocks, so overlapping windows sum as they should.
-    """
+    """The adjoint of im2col: each row of col (N * OH * OW, C * FH * FW) added back onto its window (N, C, H, W)."""
     n, c = input_shape[:2]
     out_h, out_w = check_window(input_shape, filter_h, filter_w, stride, pad)
     blocks = col.reshape(n, out_h, out_w, c, filter_h, filter_w).transpose(0, 3, 1, 2, 4, 5)
@@ -71,7 +61,8 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
 
 
 def add_windows(blocks, input_shape, stride=1, pad=0):
-    """blocks (N, C, OH, OW, FH, FW), one value per window entry, summed back onto x's shape (N, C, H, W)."""
+    """blocks (N, C, OH, OW, FH, FW), one value per window entry, summed back onto x's shape (N, C, H, W)
+    by one strided slice-add per filter offset (overlapping windows add up)."""
     n, c, height, width = input_shape
     _, _, out_h, out_w, filter_h, filter_w = blocks.shape
     padded = np.zeros((n, c, height + 2 * pad + stride - 1, width + 2 * pad + stride - 1), dtype=blocks.dtype)

@@ -1,8 +1,7 @@
 """Loss layers: `forward(x, t)` gives the batch's mean loss, `backward(dout=1.0)` its gradient dL/dx.
 
-Each also checks its targets (`check_targets`: labels for classes, real values for a regression),
-counts right answers where that has a meaning (`correct`) and turns scores into probabilities where
-it is a classification (`probabilities`). x are the last layer's scores (N, C) (or (N, K) outputs).
+x are the last layer's scores (N, C) (or outputs (N, K)). Each also checks its targets (`check_targets`),
+counts right answers (`correct`, None for a regression) and gives probabilities (`probabilities`).
 """
 import numpy as np
 
@@ -22,10 +21,9 @@ def _mean(per_sample, sample_weight=None):
 class SoftmaxCrossEntropy(Layer):
     """Softmax followed by the cross-entropy loss (the book's SoftmaxWithLoss), fused and stable.
 
-    forward(x, t): loss = -mean_n log_softmax(x)[n, t_n] with x scores (N, C) and t labels (N,)
-    or one-hot (N, C). backward(dout=1.0): dx = dout * (softmax(x) - onehot(t)) / N.
-    With sample weights w (N,): loss = -sum_n w_n log_softmax(x)[n, t_n] / sum_n w_n, and
-    dx = dout * w_n * (softmax(x) - onehot(t)) / sum_n w_n (scikit-learn's weighting).
+    L = -mean_n log_softmax(x)[n, t_n], x scores (N, C), t labels (N,) or one-hot (N, C);
+    dx = dout * (softmax(x) - onehot(t)) / N. Sample weights w (N,) replace the mean by
+    sum_n w_n (...) / sum_n w_n, in the loss and in dx (scikit-learn's weighting).
     """
 
     formula = ("y = softmax(x),  L = -sum(log y[t]) / N", "dx = (y - onehot(t)) / N")

@@ -60,13 +60,11 @@ class _BuiltNetwork(Sequential):
 class MLP(_BuiltNetwork):
     """The book's MultiLayerNet and MultiLayerNetExtend in one.
 
-    For each hidden size: Affine -> [BatchNormalization] -> activation -> [Dropout]; then a last
-    Affine to `output_size` scores and a loss (LOSSES): SoftmaxCrossEntropy for classes, or
-    "squared_error" (a regression), "binary_cross_entropy" (a sigmoid yes/no per output: multilabel,
-    or two classes on one output) or "poisson" (counts predicted as exp(scores)). Weights by
-    `initial_weights` ("he", "xavier" or a given std); biases start at 0; the Generator also draws
-    every dropout mask. batchnorm_eps is PyTorch's 1e-5; the book's code uses 1e-6 (with tiny initial
-    weights that decides whether batch normalization can learn at all: see examples/batch_norm.py).
+    For each hidden size: Affine -> [BatchNormalization] -> activation -> [Dropout]; then Affine to
+    `output_size` scores and a loss (LOSSES: softmax cross-entropy for classes, squared error, sigmoid
+    cross-entropy per output, Poisson deviance). Weights by `initial_weights`, biases 0; the Generator
+    also draws every dropout mask. batchnorm_eps is PyTorch's 1e-5; the book's code uses 1e-6 (with tiny
+    initial weights that decides whether batch normalization learns at all: examples/batch_norm.py).
     """
 
     def __init__(self, input_size, hidden_sizes, output_size, activation="relu", weight_init="he",

@@ -79,10 +79,8 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """v <- momentum * v + dW;  W <- W - lr * v  (torch.optim.SGD with momentum).
-
-    The book writes v <- momentum * v - lr * dW; W <- W + v: the same steps while lr is constant.
-    """
+    """v <- momentum * v + dW;  W <- W - lr * v  (torch.optim.SGD with momentum). The book writes
+    v <- momentum * v - lr * dW; W <- W + v: the same steps while lr is constant."""
 
     state_names = ("v",)
 
@@ -98,16 +96,12 @@ class Momentum(Optimizer):
         """v <- momentum * v + dW in place (and, when due, v's subnormal entries set to 0)."""
         v *= self.momentum
         v += grad
-        if engine.flush_due(self):
-            engine.flush_subnormals(v, scratch)
+        engine.flush_subnormals(self, scratch, v)
 
 
 class Nesterov(Momentum):
-    """v <- momentum * v + dW;  W <- W - lr * (dW + momentum * v)  (torch.optim.SGD, nesterov=True).
-
-    The book's Nesterov (W += momentum**2 * v - (1 + momentum) * lr * dW after its own v update)
-    is the same method written for its sign convention of v.
-    """
+    """v <- momentum * v + dW;  W <- W - lr * (dW + momentum * v)  (torch.optim.SGD, nesterov=True). The book's
+    (W += momentum**2 * v - (1 + momentum) * lr * dW after its own v update) is the same for its sign of v."""
 
     def _step(self, param, grad, scratch, v):
         self._decay(v, grad, scratch)
@@ -128,10 +122,7 @@ def _step_by_root(param, direction, h, scratch, lr, eps):
 
 
 class AdaGrad(Optimizer):
-    """h <- h + dW**2;  W <- W - lr * dW / (sqrt(h) + eps)  (torch.optim.Adagrad, eps = 1e-10).
-
-    The book adds 1e-7 instead of 1e-10.
-    """
+    """h <- h + dW**2;  W <- W - lr * dW / (sqrt(h) + eps)  (torch.optim.Adagrad, eps = 1e-10; the book's 1e-7)."""
 
     state_names = ("h",)
     squared_state_names = ("h",)
@@ -146,10 +137,8 @@ class AdaGrad(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """h <- alpha * h + (1 - alpha) * dW**2;  W <- W - lr * dW / (sqrt(h) + eps)  (torch.optim.RMSprop).
-
-    Defaults lr = 0.01, alpha = 0.99, eps = 1e-8; the book calls alpha decay_rate and adds 1e-7.
-    """
+    """h <- alpha * h + (1 - alpha) * dW**2;  W <- W - lr * dW / (sqrt(h) + eps)  (torch.optim.RMSprop;
+    the book calls alpha decay_rate and adds 1e-7)."""
 
     state_names = ("h",)
     squared_state_names = ("h",)
@@ -164,8 +153,7 @@ class RMSprop(Optimizer):
         scratch *= 1 - self.alpha
         h *= self.alpha
         h += scratch
-        if engine.flush_due(self):
-            engine.flush_subnormals(h, scratch)
+        engine.flush_subnormals(self, scratch, h)
         _step_by_root(param, grad, h, scratch, self.lr, self.eps)
 
 
@@ -195,8 +183,7 @@ class Adam(Optimizer):
 
     def _step(self, param, grad, scratch, m, v):
         eps, step = self._eps_and_step()
-        flush = engine.flush_due(self)
-        if engine.fused_adam(param, grad, m, v, self.beta1, self.beta2, eps, step, flush):
+        if engine.fused_adam(param, grad, m, v, self.beta1, self.beta2, eps, step, engine.flush_due(self)):
             return  # the same arithmetic in one compiled pass (numba installed, large arrays)
         m *= self.beta1
         m += np.multiply(grad, 1 - self.beta1, out=scratch)
@@ -204,9 +191,7 @@ class Adam(Optimizer):
         scratch *= 1 - self.beta2
         v *= self.beta2
         v += scratch
-        if flush:
-            engine.flush_subnormals(m, scratch)
-            engine.flush_subnormals(v, scratch)
+        engine.flush_subnormals(self, scratch, m, v)
         _step_by_root(param, m, v, scratch, step, eps)
 
 

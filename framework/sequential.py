@@ -1,7 +1,6 @@
 """Sequential: layers applied in order, then a loss layer, with every array named as in the book:
 W1, b1, W2, b2, ... for the Affine layers in order, gamma1, beta1, ... for BatchNormalization's.
 """
-import math
 from collections.abc import MutableMapping
 
 import numpy as np
@@ -9,16 +8,22 @@ import numpy as np
 from . import engine, functions
 from .trace import summary
 from .checks import (as_labels, check_bool, check_layers, check_number, check_sample_weight, check_weights,
-                     finite_scores, network_input)
+                     finite_loss, finite_scores, network_input)
 from .layers import Affine, Convolution, MeanSquaredError, PoissonDeviance, SoftmaxCrossEntropy
+
+
+def _numbered(names):
+    """Each name numbered by how often it has come so far: ['W', 'b', 'W'] -> ['W1', 'b1', 'W2']."""
+    counts, numbered = {}, []
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+        numbered.append(f"{name}{counts[name]}")
+    return numbered
 
 
 class NamedArrays(MutableMapping):
     """The network's arrays under the book's names ('W1', 'b1', ...): `params`, `grads` or `buffers`.
-
-    Reading gives the layer's own array, so updating it in place updates the model; assigning
-    copies the new values into that array (its shape must match).
-    """
+    Reading gives the layer's own array (changing it in place changes the model); assigning copies into it."""
 
     def __init__(self, network, attribute):
         self.network, self.attribute = network, attribute
@@ -60,10 +65,9 @@ class NamedArrays(MutableMapping):
 class Sequential:
     """Layers applied in order, then a loss layer (SoftmaxCrossEntropy by default).
 
-    `weight_decay` (lambda) adds 0.5 * lambda * sum(W**2) over every Affine weight and convolution filter to the loss and
-    lambda * W to its gradient; biases and BatchNormalization parameters are not decayed. With
-    `weight_decay_per_sample` both are divided by the batch's size (or sample-weight sum), which is
-    how scikit-learn's `alpha` works. (What `fit` asks of a model: framework.training.MODEL_METHODS.)
+    `weight_decay` (lambda) adds 0.5 * lambda * sum(W**2) over the Affine weights and filters to the loss and
+    lambda * W to their gradients (not to biases or BatchNormalization's); with `weight_decay_per_sample`
+    both are divided by the batch's size or weight sum (scikit-learn's `alpha`).
     """
 
     def __init__(self, layers, loss=None, weight_decay=0.0, weight_decay_per_sample=False):
@@ -96,23 +100,15 @@ class Sequential:
         cached = self._locations.get(attribute)
         if cached is not None and cached[0] == signature:
             return cached[1]
-        locations, counts = {}, {}
-        for layer in self.layers:
-            for name in getattr(layer, attribute, {}):
-                counts[name] = counts.get(name, 0) + 1
-                locations[f"{name}{counts[name]}"] = (getattr(layer, attribute), name)
+        places = [(getattr(layer, attribute), name) for layer in self.layers for name in getattr(layer, attribute, {})]
+        locations = dict(zip(_numbered(name for _, name in places), places))
         self._locations[attribute] = (signature, locations)  # rebuilt if a layer or its dict changes
         return locations
 
     @property
     def layer_names(self):
         """Each layer's kind numbered in order: ['Affine1', 'ReLU1', 'Affine2', ...]."""
-        counts, names = {}, []
-        for layer in self.layers:
-            kind = type(layer).__name__
-            counts[kind] = counts.get(kind, 0) + 1
-            names.append(f"{kind}{counts[kind]}")
-        return names
+        return _numbered(type(layer).__name__ for layer in self.layers)
 
     @property
     def buffers(self):
@@ -286,8 +282,7 @@ class Sequential:
         return grads
 
     def check_targets(self, t, n_samples, name="t"):
-        """t checked by the loss layer: class labels (N,) for SoftmaxCrossEntropy, real values (N, K)
-        for MeanSquaredError (a custom loss layer without check_targets gets class labels)."""
+        """t checked by the loss layer (class labels (N,) when it has no check_targets of its own)."""
         check = getattr(self.loss_layer, "check_targets", None)
         if check is None:
             return as_labels(t, n_samples, self.output_size, name=name)
@@ -311,11 +306,7 @@ class Sequential:
             for start in range(0, n, batch_size):
                 xb, tb = x[start:start + batch_size], targets[start:start + batch_size]
                 scores = self.forward(xb, train=False)
-                loss = self.loss_layer.forward(scores, tb)
-                if not math.isfinite(loss) or not np.isfinite(scores).all():
-                    raise ValueError(f"the network's scores or loss are not finite on rows {start} to "
-                                     f"{start + xb.shape[0] - 1} (NaN or infinite weights, or inputs so large that "
-                                     "it overflows): no accuracy can be given; scale the inputs or retrain")
+                loss = finite_loss(self.loss_layer.forward(scores, tb), scores, start)
                 total_loss += loss * xb.shape[0]
                 batch = self.correct(scores, tb)
                 correct = None if batch is None else correct + batch
