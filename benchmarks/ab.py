@@ -4,8 +4,8 @@
     python benchmarks/ab.py /tmp/before .            # seconds per epoch, median over repeats
 
 Each measurement is one fresh process that imports framework from the given source folder and
-trains one workload of workloads.py (digits W1/W2 and the MNIST-shaped W3a/W3b, float32 and
-float64); the two versions take turns, so the machine's drift hits both alike. A refactoring is
+trains one workload of workloads.py (digits W1/W2, the MNIST-shaped W3a/W3b, and "conv": the
+book's SimpleConvNet on 2,000 MNIST-shaped images, float32 and float64); the two versions take turns, so the machine's drift hits both alike. A refactoring is
 judged by the ratio B / A per workload: 1.00 means no change, above 1 means B is slower.
 """
 import argparse
@@ -24,16 +24,20 @@ sys.path.insert(0, {here!r})
 import numpy as np
 import workloads
 np.ones((256, 256)) @ np.ones((256, 256))
-data = workloads.load({workload!r}, {dtype!r}, n_train={n_train!r})
-seconds, accuracy = workloads.train_framework(data, workloads.WORKLOADS[{workload!r}]["hidden"],
-                                             np.dtype({dtype!r}).type, {epochs})
+if {workload!r} == "conv":  # the conv step: SimpleConvNet on 2,000 MNIST-shaped images
+    data = workloads.mnist_like(n_train=2000, n_test=500, dtype=np.dtype({dtype!r}).type)
+    seconds, accuracy = workloads.train_framework_conv(data, np.dtype({dtype!r}).type, {epochs})
+else:
+    data = workloads.load({workload!r}, {dtype!r}, n_train={n_train!r})
+    seconds, accuracy = workloads.train_framework(data, workloads.WORKLOADS[{workload!r}]["hidden"],
+                                                 np.dtype({dtype!r}).type, {epochs})
 import framework
 assert framework.__file__.startswith({source!r}), framework.__file__
 print(json.dumps([seconds, accuracy]))
 """
 
 JOBS = [("W1", "float64", 20), ("W1", "float32", 20), ("W2", "float64", 10), ("W2", "float32", 10),
-        ("W3a", "float32", 1), ("W3b", "float32", 1)]
+        ("W3a", "float32", 1), ("W3b", "float32", 1), ("conv", "float32", 1), ("conv", "float64", 1)]
 
 
 def measure(source, workload, dtype, epochs, n_train, env):

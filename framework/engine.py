@@ -234,10 +234,9 @@ def parameter_groups(params, grads):
 #: Every this many steps (optimizer.t a multiple of it), optimizer state that has decayed below the
 #: smallest normal number of its dtype (1.2e-38 in float32, 2.2e-308 in float64) is set to 0. A
 #: momentum or Adam's m of a weight whose gradient has gone to 0 shrinks by beta each step and passes
-#: through the subnormal numbers on its way to 0, and x86 processors compute on those about 100x
-#: slower: on MNIST-shaped data a third of an MLP's m was subnormal after two epochs and its Adam step
-#: took 10x longer. Such an entry would move its weight by less than lr * 1e-29. Every 16 steps, an
-#: entry spends at most 15 steps subnormal instead of about 150, for one extra pass over the state.
+#: through the subnormal numbers on its way to 0, on which x86 processors compute far more slowly
+#: (benchmarks/README.md has the measurements). Such an entry would move its weight by less than
+#: lr * 1e-29. Every 16 steps, an entry spends at most 15 steps subnormal instead of about 150.
 FLUSH_EVERY = 16
 
 
@@ -311,7 +310,7 @@ def fused_adam(param, grad, m, v, beta1, beta2, eps, step, flush=False):
 
 
 # -- BLAS threads chosen for the problem -------------------------------------------------------------
-#: A product smaller than this many multiply-adds runs faster on one BLAS thread: OpenBLAS's worker
+#: A product smaller than this many multiply-adds runs on one BLAS thread: OpenBLAS's worker
 #: threads cost more to wake and wait for than they give, and on a machine doing other work they
 #: fight it (benchmarks/threads.py). Larger products (MNIST-sized batches of wide layers) use the
 #: threads the process has.
