@@ -71,7 +71,7 @@ def main(argv=None):
                 seconds, _ = measure(source, workload, dtype, epochs, args.n_train, env)
                 times.setdefault((workload, dtype, source), []).append(seconds)
         print(f"repeat {r + 1}/{args.repeats} done", file=sys.stderr)
-    print(f"| workload | dtype | A ms/epoch | B ms/epoch | B / A |\n|---|---|---|---|---|")
+    print("| workload | dtype | A ms/epoch | B ms/epoch | B / A |\n|---|---|---|---|---|")
     for workload, dtype, _ in jobs:
         a = statistics.median(times[(workload, dtype, args.a)]) * 1000
         b = statistics.median(times[(workload, dtype, args.b)]) * 1000

@@ -12,7 +12,6 @@ import numpy as np
 
 from . import engine
 from .history import History
-from .layers import SoftmaxCrossEntropy
 from .preprocessing import stratified_split
 from .checks import as_labels, check_bool, check_number, check_sample_weight, check_seed, is_sparse
 
@@ -82,8 +81,9 @@ class Trainer:
         self._backup = None  # the weights at the start of the epoch, restored if it diverges
         self.training_state = {"rng_start": self.rng.bit_generator.state, "rng": None} \
             if training_state is None else training_state
-        # The model's count of right answers (None for a regression), looked up once.
-        self._correct = getattr(model, "correct", SoftmaxCrossEntropy.correct)
+        # The model's count of right answers (None for a regression), looked up once; a model of one's
+        # own without `correct(scores, t)` has no training accuracy (its evaluate still gives one).
+        self._correct = getattr(model, "correct", lambda scores, t: None)
         # Batches are gathered into one preallocated buffer instead of a new array per batch.
         # (A sparse x is gathered as sparse rows instead: the first Affine multiplies them as they are.)
         self._x_batch = None if is_sparse(self.x) else \
@@ -227,7 +227,8 @@ class Trainer:
 
 
 #: What fit and Trainer use of a model (a class of your own with these works too; Sequential's methods say
-#: what each does), with `params` and `grads` (dicts with the same keys), `output_size` and `dtype`.
+#: what each does), with `params` and `grads` (dicts with the same keys), `output_size` and `dtype`;
+#: `correct(scores, t)`, the count of right answers, gives the training accuracy where a model has it.
 MODEL_METHODS = ("check_input", "loss_and_scores", "backward", "evaluate", "get_weights", "set_weights")
 CALLBACK_HOOKS = ("set_context", "on_train_begin", "on_epoch_begin", "on_batch_begin", "on_batch_end",
                   "on_epoch_end", "on_train_end")

@@ -186,7 +186,7 @@ def test_fit_rejects_bad_data():
 
 
 class SoftmaxRegression:
-    """A model written from scratch against fit's public contract only (see Sequential's docstring)."""
+    """A model written from scratch against fit's public contract only (framework.training.MODEL_METHODS)."""
 
     def __init__(self, features, classes):
         self.params = {"W": np.zeros((features, classes)), "b": np.zeros(classes)}
@@ -229,6 +229,7 @@ def test_a_model_class_of_ones_own_trains_with_fit(digits):
                   progress=0)
     assert history.loss[-1] < history.loss[0] and history.val_accuracy[-1] > 0.85
     assert model.evaluate(x_test, t_test)[1] > 0.85
+    assert history.accuracy == [None] * 5  # no `correct`: no training accuracy, rather than a guessed one
 
 
 def test_fit_takes_scipy_sparse_rows_and_gives_the_dense_run():
