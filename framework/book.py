@@ -160,10 +160,8 @@ class MultiLayerNetExtend(_BookNetwork):
         super().__init__(input_size, hidden_size_list, output_size, activation=activation,
                          weight_init=_weight_init(weight_init_std), weight_decay=weight_decay_lambda,
                          dropout=dropout_ration if use_dropout else 0.0, batchnorm=use_batchnorm,
-                         batchnorm_eps=1e-6, seed=check_seed(seed), dtype=dtype)
-        for layer in self.layers:  # the book's dropout and the book's running variance
-            if isinstance(layer, layers.Dropout):
-                layer.inverted = False
+                         batchnorm_eps=1e-6, seed=check_seed(seed), dtype=dtype, inverted_dropout=False)
+        for layer in self.layers:  # the book's running variance, which starts at 0
             if isinstance(layer, layers.BatchNormalization):
                 layer.buffers["running_var"][...] = 0
 

@@ -327,7 +327,7 @@ def _output_size(output_size, loss):
 
 
 def mlp_arguments(input_size, hidden_sizes, output_size, activation, weight_init, dropout, batchnorm,
-                  batchnorm_eps, loss, seed, dtype, activations, losses):
+                  batchnorm_eps, loss, seed, dtype, inverted_dropout, activations, losses):
     """MLP's arguments, checked, as the values its `config` gives back; the memory it needs is checked too."""
     input_size = check_number(input_size, "input_size", low=1, integer=True)
     check_choice(loss, "loss", losses)
@@ -346,7 +346,8 @@ def mlp_arguments(input_size, hidden_sizes, output_size, activation, weight_init
                      weight_init=weight_init, dropout=check_number(dropout, "dropout", low=0, high=1, high_open=True),
                      batchnorm=check_bool(batchnorm, "batchnorm"),
                      batchnorm_eps=check_number(batchnorm_eps, "batchnorm_eps", low=0, low_open=True), loss=loss,
-                     seed=_seed_config(seed), dtype=np.dtype(check_dtype(dtype)).name)
+                     seed=_seed_config(seed), dtype=np.dtype(check_dtype(dtype)).name,
+                     inverted_dropout=check_bool(inverted_dropout, "inverted_dropout"))
     sizes = [input_size] + hidden_sizes + [output_size]
     weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     # The weights, their initial draws and their gradients live at once while the MLP is built.

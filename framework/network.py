@@ -63,15 +63,16 @@ class MLP(_BuiltNetwork):
     For each hidden size: Affine -> [BatchNormalization] -> activation -> [Dropout]; then Affine to
     `output_size` scores and a loss (LOSSES: softmax cross-entropy for classes, squared error, sigmoid
     cross-entropy per output, Poisson deviance). Weights by `initial_weights`, biases 0; the Generator
-    also draws every dropout mask. batchnorm_eps is PyTorch's 1e-5; the book's code uses 1e-6 (with tiny
-    initial weights that decides whether batch normalization learns at all: examples/batch_norm.py).
+    also draws every dropout mask (inverted_dropout=False: the book's dropout). batchnorm_eps is
+    PyTorch's 1e-5; the book's code uses 1e-6 (with tiny initial weights that decides whether batch
+    normalization learns at all: examples/batch_norm.py).
     """
 
     def __init__(self, input_size, hidden_sizes, output_size, activation="relu", weight_init="he",
                  weight_decay=0.0, dropout=0.0, batchnorm=False, seed=None, dtype=np.float64,
-                 weight_decay_per_sample=False, batchnorm_eps=1e-5, loss="cross_entropy"):
+                 weight_decay_per_sample=False, batchnorm_eps=1e-5, loss="cross_entropy", inverted_dropout=True):
         arguments = mlp_arguments(input_size, hidden_sizes, output_size, activation, weight_init, dropout, batchnorm,
-                                  batchnorm_eps, loss, seed, dtype, activations=tuple(ACTIVATIONS), losses=tuple(LOSSES))
+                                  batchnorm_eps, loss, seed, dtype, inverted_dropout, tuple(ACTIVATIONS), tuple(LOSSES))
         sizes = [arguments["input_size"], *arguments["hidden_sizes"], arguments["output_size"]]
         dtype, self.rng = np.dtype(dtype).type, np.random.default_rng(seed)
         layers = []
@@ -81,7 +82,7 @@ class MLP(_BuiltNetwork):
                 layers.append(BatchNormalization(np.ones(fan_out, dtype), np.zeros(fan_out, dtype), eps=batchnorm_eps))
             layers.append(ACTIVATIONS[activation]())
             if dropout:
-                layers.append(Dropout(dropout, seed=self.rng))
+                layers.append(Dropout(dropout, self.rng, inverted_dropout))
         layers.append(_affine(self.rng, sizes[-2], sizes[-1], weight_init, dtype))
         super().__init__(layers, arguments, loss=LOSSES[loss](), weight_decay=weight_decay,
                          weight_decay_per_sample=weight_decay_per_sample)

@@ -144,3 +144,16 @@ def test_wrong_feature_count_and_1d_input(rng):
         net.predict(np.zeros(4))
     with pytest.raises(ValueError, match="t must have one entry per sample: expected 5, got 4"):
         net.loss(np.zeros((5, 4)), [0, 1, 0, 1])
+
+
+def test_the_books_dropout_is_chosen_when_the_network_is_built_and_saved_with_it(tmp_path):
+    from framework import book, io
+    from framework.layers import Dropout
+    model = MLP(4, [3, 3], 2, dropout=0.5, inverted_dropout=False, seed=0)
+    assert [layer.inverted for layer in model.layers if isinstance(layer, Dropout)] == [False, False]
+    io.save(model, tmp_path / "m.npz")
+    assert not any(layer.inverted for layer in io.load(tmp_path / "m.npz").layers if isinstance(layer, Dropout))
+    extend = book.MultiLayerNetExtend(4, [3], 2, use_dropout=True, seed=0)
+    assert extend.config["inverted_dropout"] is False
+    with pytest.raises(TypeError, match="inverted_dropout must be True or False"):
+        MLP(4, [3], 2, inverted_dropout="no")
