@@ -165,7 +165,8 @@ def conv_net(input_shape, filters=(32, 32), kernel_size=3, hidden_size=100, outp
     for i, count in enumerate(filters, 1):
         conv = {"filter_num": count, "filter_size": kernel_size, "pad": pad, "stride": 1}
         layers += [_convolution(rng, channels, conv, "he", dtype), ReLU()]
-        height, width, channels = height + 2 * pad - kernel_size + 1, width + 2 * pad - kernel_size + 1, count
+        height, width, channels = (conv_output_size(height, kernel_size, 1, pad),
+                                   conv_output_size(width, kernel_size, 1, pad), count)
         if i % pool_every == 0 and height >= 2 and width >= 2:
             layers.append(Pooling(2, 2, stride=2))
             height, width = height // 2, width // 2
