@@ -29,6 +29,7 @@ The networks here behave as the book's: `predict(x, train_flg=False)`, `loss(x, 
 names for every argument, and the book's batch normalization and dropout. Where this module is
 better than the book it says so in one line. Our own names stay primary; use them in new code.
 """
+import math
 import numbers
 
 import numpy as np
@@ -42,6 +43,15 @@ from .functions import numerical_gradient, relu, sigmoid, softmax, sum_squared_e
 from .losses import SoftmaxWithLoss
 from .naive_layers import AddLayer, MulLayer  # noqa: F401
 from .checks import as_array, check_number, check_seed
+
+#: What `from framework.book import *` gives: every name of the table above (the book's
+#: `from common.layers import *` also brings in its functions and im2col).
+__all__ = ["identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu", "relu_grad", "softmax",
+           "sum_squared_error", "cross_entropy_error", "softmax_loss", "numerical_gradient", "numerical_diff",
+           "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout", "BatchNormalization", "Convolution", "Pooling",
+           "MulLayer", "AddLayer", "TwoLayerNet", "MultiLayerNet", "MultiLayerNetExtend", "SimpleConvNet",
+           "DeepConvNet", "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam", "Trainer", "smooth_curve",
+           "shuffle_dataset", "im2col", "col2im", "load_mnist", "read_params"]
 
 # -- functions (common/functions.py) ----------------------------------------------------------
 
@@ -140,12 +150,25 @@ def _weight_init(weight_init_std):
     return float(check_number(weight_init_std, "weight_init_std", low=0, low_open=True))
 
 
+def _as_given(weight_init_std):
+    """weight_init_std as a checkpoint writes it: the name, or the number as a float."""
+    return weight_init_std if isinstance(weight_init_std, str) else float(weight_init_std)
+
+
 class TwoLayerNet(_BookNetwork):
     """The book's TwoLayerNet (ch. 4-5): Affine - ReLU - Affine - SoftmaxWithLoss, weights ~ N(0, 0.01^2)."""
 
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01, seed=None):
         super().__init__(input_size, [hidden_size], output_size, weight_init=_weight_init(weight_init_std),
                          seed=check_seed(seed))
+        self._book_arguments = dict(hidden_size=self._arguments["hidden_sizes"][0],
+                                    weight_init_std=_as_given(weight_init_std))
+
+    @property
+    def config(self):
+        """The constructor's arguments (what a checkpoint saves)."""
+        a = self._arguments
+        return dict(input_size=a["input_size"], output_size=a["output_size"], seed=a["seed"], **self._book_arguments)
 
 
 class MultiLayerNetExtend(_BookNetwork):
@@ -164,6 +187,16 @@ class MultiLayerNetExtend(_BookNetwork):
         for layer in self.layers:  # the book's running variance, which starts at 0
             if isinstance(layer, layers.BatchNormalization):
                 layer.buffers["running_var"][...] = 0
+        self._book_arguments = dict(weight_init_std=_as_given(weight_init_std), use_dropout=bool(use_dropout),
+                                    dropout_ration=float(dropout_ration), use_batchnorm=bool(use_batchnorm))
+
+    @property
+    def config(self):
+        """The constructor's arguments (what a checkpoint saves); the weight decay as it is now."""
+        a = self._arguments
+        return dict(input_size=a["input_size"], hidden_size_list=list(a["hidden_sizes"]), output_size=a["output_size"],
+                    activation=a["activation"], weight_decay_lambda=self.weight_decay, seed=a["seed"],
+                    dtype=a["dtype"], **self._book_arguments)
 
 
 class MultiLayerNet(MultiLayerNetExtend):
@@ -173,6 +206,16 @@ class MultiLayerNet(MultiLayerNetExtend):
                  weight_decay_lambda=0, seed=None, dtype=np.float64):
         super().__init__(input_size, hidden_size_list, output_size, activation, weight_init_std, weight_decay_lambda,
                          seed=seed, dtype=dtype)
+
+    @property
+    def config(self):
+        config = super().config
+        return {key: value for key, value in config.items()
+                if key not in ("use_dropout", "dropout_ration", "use_batchnorm")}
+
+
+#: The book's networks, which checkpoints save by their constructor's arguments ("book.TwoLayerNet", ...).
+NETWORKS = (TwoLayerNet, MultiLayerNet, MultiLayerNetExtend, SimpleConvNet, DeepConvNet)
 
 
 # -- optimizers (common/optimizer.py), with the book's defaults -------------------------------------
@@ -247,13 +290,21 @@ OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad":
 
 
 # -- the trainer (common/trainer.py) -------------------------------------------------------------------
+#: What the book's Trainer uses of a network (common/trainer.py), beside its `params` dict.
+BOOK_NETWORK_METHODS = ("gradient", "loss", "accuracy")
+
+
 class Trainer:
     """The book's Trainer: the same arguments, attributes and printed lines, on our training.Trainer.
 
+    It trains our networks (framework.book's MultiLayerNetExtend, SimpleConvNet, ...) and any object
+    with the book's network methods, `gradient(x, t)`, `loss(x, t)`, `accuracy(x, t)` and a `params`
+    dict (a chapter's own simple_convnet.py on framework.book's layers): each step is the book's,
+    grads = gradient(x, t); optimizer.update(params, grads); loss(x, t).
     Differences, one line each: real epochs (every sample once per epoch; the book draws batches
     with replacement); train and test accuracy after every epoch (the book's only at iterations that
-    are multiples of train_size / batch_size, so only at iteration 0 when they do not divide); batch
-    losses recorded in training mode before the update (the book's after it, in inference mode);
+    are multiples of train_size / batch_size, so only at iteration 0 when they do not divide); for our
+    networks, batch losses recorded in training mode before the update (the book's after it);
     seeded (`seed`); `callbacks` (framework.callbacks) run after the book's own bookkeeping.
     """
 
@@ -263,16 +314,20 @@ class Trainer:
         name = str(optimizer).lower()
         if name not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+        if evaluate_sample_num_per_epoch is not None:
+            check_number(evaluate_sample_num_per_epoch, "evaluate_sample_num_per_epoch", low=1, integer=True)
         self.network, self.verbose, self.epochs = network, verbose, check_number(epochs, "epochs", low=0, integer=True)
+        self.batch_size = check_number(mini_batch_size, "mini_batch_size", low=1, integer=True)
         self.x_test, self.t_test = x_test, t_test
         self.x_train, self.t_train = x_train, t_train
-        self.batch_size = mini_batch_size
         self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
         self.optimizer = OPTIMIZERS[name](**(optimizer_param if optimizer_param is not None else {"lr": 0.01}))
         self.train_loss_list, self.train_acc_list, self.test_acc_list = [], [], []
         self.current_epoch = 0
-        self._run = training.Trainer(network, self.optimizer, x_train, t_train, batch_size=mini_batch_size,
-                                     rng=seed, callbacks=[_BookLines(self)] + list(callbacks), progress=0)
+        ours = all(hasattr(network, method) for method in training.MODEL_METHODS)
+        model, run = (network, training.Trainer) if ours else (_BookModel(network), _BookRun)
+        self._run = run(model, self.optimizer, x_train, t_train, batch_size=self.batch_size,
+                        rng=seed, callbacks=[_BookLines(self)] + list(callbacks), progress=0)
 
     def train_step(self, x_batch, t_batch):
         """One update on a batch; returns its loss."""
@@ -285,6 +340,67 @@ class Trainer:
         if self.verbose:
             print("=============== Final Test Accuracy ===============")
             print("test acc:" + str(test_acc))
+
+
+class _BookModel:
+    """A network with the book's methods (gradient, loss, accuracy, params) seen through what
+    training.Trainer asks of a model (training.MODEL_METHODS): the bookkeeping around the book's step."""
+
+    def __init__(self, network):
+        missing = [name for name in BOOK_NETWORK_METHODS if not callable(getattr(network, name, None))]
+        params = getattr(network, "params", None)
+        if isinstance(network, type) or missing or not hasattr(params, "items"):
+            lacks = missing + ([] if hasattr(params, "items") else ["a params dict"])
+            raise TypeError(f"network must have the book's methods gradient(x, t), loss(x, t), accuracy(x, t) and a "
+                            f"params dict, or be one of ours (MLP, SimpleConvNet, ...), got {network!r}"
+                            + (f" (it lacks {', '.join(lacks)})" if lacks and not isinstance(network, type) else ""))
+        self.network, self.params, self.grads = network, params, {}
+        layers = getattr(network, "layers", ())
+        self.layers = list(layers.values()) if hasattr(layers, "values") else list(layers)
+        self.input_shape = None  # one sample's shape, for the BLAS thread choice (engine.largest_product)
+
+    def check_input(self, x):
+        x = as_array(x, "x_train", ndim=(2, 3, 4))
+        self.input_shape = x.shape[1:] if x.ndim == 4 else None
+        return x
+
+    def check_targets(self, t, n_samples, name="t"):
+        """The book's label forms as they are given (labels, (N, 1) columns or one-hot rows), checked for their rows."""
+        t = as_array(t, "t_train", ndim=(1, 2))
+        if len(t) != n_samples:
+            raise ValueError(f"t_train must have one entry per sample: expected {n_samples}, got {len(t)}")
+        return t
+
+    def loss_and_scores(self, x, t, train=True, sample_weight=None):
+        raise NotImplementedError("the book's networks are stepped by _BookRun.train_step")
+
+    def backward(self, dout=1.0, input_grad=True):
+        raise NotImplementedError("the book's networks are stepped by _BookRun.train_step")
+
+    def evaluate(self, x, t, batch_size=None):
+        return float(self.network.loss(x, t)), float(self.network.accuracy(x, t))
+
+    def get_weights(self):
+        return {"params": {key: np.array(value, copy=True) for key, value in self.params.items()}, "buffers": {}}
+
+    def set_weights(self, weights):
+        for key, value in weights["params"].items():
+            self.params[key][...] = value
+
+
+class _BookRun(training.Trainer):
+    """training.Trainer with the book's step (common/trainer.py's train_step, on one batch of a real epoch)."""
+
+    def train_step(self, x_batch, t_batch, sample_weight=None):
+        network = self.model.network
+        grads = network.gradient(x_batch, t_batch)
+        self.model.grads = grads
+        self.optimizer.update(network.params, grads)
+        loss = float(network.loss(x_batch, t_batch))
+        if not math.isfinite(loss):
+            self._diverged(loss)
+        self.history.batch_loss.append(loss)
+        return loss, None
 
 
 class _BookLines(Callback):

@@ -9,7 +9,7 @@ A callback sets `self.stop_training = True` to end training after the current ep
 import numpy as np
 
 from .fileio import check_writable
-from .checkpoint import save
+from .checkpoint import describe_model, optimizer_name, save
 from .checks import check_bool, check_number
 
 
@@ -167,6 +167,11 @@ class ModelCheckpoint(Callback):
         self.min_delta, self.metadata = min_delta, metadata
 
     def on_train_begin(self, logs):
+        try:  # refused now, before the first batch, rather than after an epoch of training
+            describe_model(self.model)
+            optimizer_name(self.optimizer)
+        except TypeError as exc:
+            raise TypeError(f"ModelCheckpoint cannot save this run: {exc}") from None
         self.tracker = Monitor(self.monitor, self.min_delta)
         if self.save_best_only:
             self.tracker.catch_up(self.history)  # a resumed run saves only what beats its earlier epochs

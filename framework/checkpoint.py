@@ -16,8 +16,9 @@ import numpy as np
 from .fileio import atomic_path
 from .history import EPOCH_KEYS, History
 from .checks import check_allocation, check_dtype
-from .layers import (Affine, BatchNormalization, Convolution, Dropout, Flatten, Identity, Pooling, ReLU, Sigmoid,
-                     SoftmaxCrossEntropy, Tanh)
+from .layers import (Affine, BatchNormalization, Convolution, Dropout, Flatten, Identity, MeanSquaredError,
+                     PoissonDeviance, Pooling, ReLU, Sigmoid, SigmoidCrossEntropy, SoftmaxCrossEntropy, Tanh)
+from .losses import SoftmaxWithLoss
 from .network import MLP, DeepConvNet, Sequential, SimpleConvNet
 from .optimizers import OPTIMIZERS
 
@@ -98,18 +99,32 @@ def _check_layer_sizes(kind, config, dtype):
 
 #: Networks saved by their constructor's arguments (`config`); any other Sequential is saved layer by layer.
 MODELS = {"MLP": MLP, "SimpleConvNet": SimpleConvNet, "DeepConvNet": DeepConvNet}
+#: The loss layers a Sequential checkpoint can end with, by class name (none has settings of its own).
+LOSSES = {cls.__name__: cls for cls in (SoftmaxCrossEntropy, SoftmaxWithLoss, MeanSquaredError, SigmoidCrossEntropy,
+                                        PoissonDeviance)}
+
+
+def model_classes():
+    """MODELS and framework.book's networks ("book.MultiLayerNetExtend", ...), which are saved by their
+    constructor's arguments too (imported here, when a checkpoint is written or read)."""
+    from . import book
+    return {**MODELS, **{f"book.{cls.__name__}": cls for cls in book.NETWORKS}}
 
 
 def describe_model(model):
-    """The architecture as JSON-ready data: a config network's arguments, or a Sequential's list of layers."""
-    if MODELS.get(type(model).__name__) is type(model):
-        return {"class": type(model).__name__, "config": model.config}
-    if not isinstance(model, Sequential) or type(model.loss_layer) is not SoftmaxCrossEntropy:
-        raise TypeError(f"cannot save a {type(model).__name__}: io saves {', '.join(MODELS)} and Sequential "
-                        "networks with SoftmaxCrossEntropy")
+    """The architecture as JSON-ready data: a config network's arguments, or a Sequential's list of layers
+    and its loss. A TypeError says why a model cannot be saved."""
+    classes = model_classes()
+    name = next((key for key, cls in classes.items() if cls is type(model)), None)
+    if name is not None:
+        return {"class": name, "config": model.config}
+    loss = type(getattr(model, "loss_layer", None))
+    if not isinstance(model, Sequential) or LOSSES.get(loss.__name__) is not loss:
+        raise TypeError(f"cannot save a {type(model).__name__}: a checkpoint holds {', '.join(classes)} and "
+                        f"Sequential networks of framework.checkpoint.LAYERS ending in one of {', '.join(LOSSES)}")
     description = {"class": "Sequential", "layers": [_describe_layer(layer) for layer in model.layers],
-                   "weight_decay": model.weight_decay, "weight_decay_per_sample": model.weight_decay_per_sample,
-                   "dtype": np.dtype(model.dtype).name}
+                   "loss": loss.__name__, "weight_decay": model.weight_decay,
+                   "weight_decay_per_sample": model.weight_decay_per_sample, "dtype": np.dtype(model.dtype).name}
     if model.input_shape is not None:
         description["input_shape"] = [int(n) for n in model.input_shape]
     return description
@@ -121,19 +136,20 @@ def build_model(description, path="the checkpoint"):
     Every entry is checked before anything is allocated (an absurd size is refused with the
     memory it would need); an error names `path`.
     """
+    classes = model_classes()
     try:
         kind = description.get("class")
-        if kind in MODELS:
+        if kind in classes:
             config = description.get("config")
             if not isinstance(config, dict):
                 raise ValueError(f"'config' must be a dict of {kind} settings, got {type(config).__name__}")
-            allowed = set(inspect.signature(MODELS[kind]).parameters)
+            allowed = set(inspect.signature(classes[kind]).parameters)
             if set(config) - allowed:
                 raise ValueError(f"unknown {kind} setting(s) {sorted(set(config) - allowed)}; "
                                  f"{kind} takes {', '.join(sorted(allowed))}")
-            return MODELS[kind](**config)
+            return classes[kind](**config)
         if kind == "Sequential":
-            unknown = set(description) - {"class", "layers", "weight_decay", "weight_decay_per_sample", "dtype",
+            unknown = set(description) - {"class", "layers", "loss", "weight_decay", "weight_decay_per_sample", "dtype",
                                           "input_shape"}
             if unknown:
                 raise ValueError(f"unknown Sequential entries {sorted(unknown)}")
@@ -141,7 +157,10 @@ def build_model(description, path="the checkpoint"):
             if not isinstance(layers, list) or not layers:
                 raise ValueError(f"'layers' must be a non-empty list, got {layers!r}")
             dtype = check_dtype(description.get("dtype"))
-            model = Sequential([_build_layer(spec, dtype) for spec in layers],
+            loss = description.get("loss", "SoftmaxCrossEntropy")  # files before the loss was saved: softmax
+            if not isinstance(loss, str) or loss not in LOSSES:
+                raise ValueError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+            model = Sequential([_build_layer(spec, dtype) for spec in layers], loss=LOSSES[loss](),
                                weight_decay=description.get("weight_decay", 0.0),
                                weight_decay_per_sample=description.get("weight_decay_per_sample", False))
             shape = description.get("input_shape")
@@ -150,7 +169,7 @@ def build_model(description, path="the checkpoint"):
                     raise ValueError(f"'input_shape' must be a list of sizes, got {shape!r}")
                 model.input_shape = tuple(shape)
             return model
-        raise ValueError(f"unknown model class {kind!r}; known: {', '.join(MODELS)}, Sequential")
+        raise ValueError(f"unknown model class {kind!r}; known: {', '.join(classes)}, Sequential")
     except (TypeError, ValueError, KeyError) as exc:
         raise CheckpointError(f"{path}: the saved architecture is not valid: {exc}") from None
 
@@ -158,13 +177,13 @@ def build_model(description, path="the checkpoint"):
 def _architecture(description):
     """What must match to load a checkpoint into a model: everything but the seed (files written
     before weight_decay_per_sample existed have it False)."""
-    if description.get("class") in MODELS:
+    if description.get("class") in model_classes():
         defaults = {"weight_decay_per_sample": False, "batchnorm_eps": 1e-5, "loss": "cross_entropy"} \
             if description["class"] == "MLP" else {}
         config = {**defaults, **description["config"]}
         config.pop("seed", None)
         return {**description, "config": config}
-    return {"weight_decay_per_sample": False, **description}
+    return {"weight_decay_per_sample": False, "loss": "SoftmaxCrossEntropy", **description}
 
 
 def _generators(model):
@@ -190,7 +209,7 @@ def save(model, path, optimizer=None, history=None, training_state=None, metadat
     arrays = {f"param/{key}": value for key, value in model.params.items()}
     arrays.update({f"buffer/{key}": value for key, value in model.buffers.items()})
     if optimizer is not None:
-        meta["optimizer"] = {"class": type(optimizer).__name__, "hyper": optimizer.hyperparameters(),
+        meta["optimizer"] = {"class": optimizer_name(optimizer), "hyper": optimizer.hyperparameters(),
                              "t": optimizer.t}
         for name in optimizer.state_names:
             for key, value in getattr(optimizer, name).items():
@@ -399,8 +418,8 @@ def _restore_optimizer(optimizer, meta, arrays, path, model):
     saved = meta.get("optimizer")
     if saved is None:
         raise CheckpointError(f"{path} holds no optimizer state to resume from")
-    if saved.get("class") != type(optimizer).__name__:
-        raise CheckpointError(f"{path} was trained with {saved.get('class')}, not {type(optimizer).__name__}")
+    if saved.get("class") != optimizer_name(optimizer):
+        raise CheckpointError(f"{path} was trained with {saved.get('class')}, not {optimizer_name(optimizer)}")
     checked = _optimizer_from(saved, path)  # validates the hyperparameters as the constructor does
     t = saved.get("t")
     if isinstance(t, bool) or not isinstance(t, int) or t < 0:
@@ -426,9 +445,25 @@ def _restore_optimizer(optimizer, meta, arrays, path, model):
         setattr(optimizer, name, {key: value.copy() for key, value in state.items()})
 
 
+def optimizer_classes():
+    """Our optimizers by class name, and framework.book's (the book's defaults and rules) as "book.Adam", ..."""
+    from . import book
+    return {**{cls.__name__: cls for cls in OPTIMIZERS.values()},
+            **{f"book.{cls.__name__}": cls for cls in book.OPTIMIZERS.values()}}
+
+
+def optimizer_name(optimizer):
+    """The name a checkpoint gives the optimizer's class (a TypeError for one it cannot rebuild)."""
+    name = next((key for key, cls in optimizer_classes().items() if cls is type(optimizer)), None)
+    if name is None:
+        raise TypeError(f"cannot save the state of a {type(optimizer).__name__}: a checkpoint holds "
+                        f"{', '.join(optimizer_classes())}")
+    return name
+
+
 def _optimizer_from(saved, path):
     """A new optimizer of the saved class and hyperparameters (checked by its constructor)."""
-    by_class = {cls.__name__: cls for cls in OPTIMIZERS.values()}
+    by_class = optimizer_classes()
     name = saved.get("class")
     if name not in by_class:
         raise CheckpointError(f"{path}: unknown optimizer {name!r}; known: {', '.join(by_class)}")

@@ -386,9 +386,10 @@ def deep_convnet_arguments(input_dim, conv_params, hidden_size, output_size, dro
     for i, conv in enumerate(conv_params):
         if not isinstance(conv, dict) or set(conv) != keys:
             raise ValueError(f"conv_params[{i}] must be a dict with keys {sorted(keys)}, got {conv!r}")
-        check_number(conv["filter_num"], "filter_num", low=1, integer=True)
-        check_number(conv["filter_size"], "filter_size", low=1, integer=True)
-    return dict(input_dim=input_dim, conv_params=[dict(c) for c in conv_params],
+    lowest = {"filter_num": 1, "filter_size": 1, "stride": 1, "pad": 0}
+    conv_params = [{key: check_number(conv[key], f"conv_params[{i}]['{key}']", low=lowest[key], integer=True)
+                    for key in lowest} for i, conv in enumerate(conv_params)]  # plain ints: numpy's are not JSON
+    return dict(input_dim=input_dim, conv_params=conv_params,
                 hidden_size=check_number(hidden_size, "hidden_size", low=1, integer=True),
                 output_size=check_number(output_size, "output_size", low=2, integer=True),
                 dropout=check_number(dropout, "dropout", low=0, high=1, high_open=True),

@@ -6,7 +6,7 @@ import numpy as np
 
 from .checks import check_number
 from .im2col import add_image_columns, check_window, image_columns
-from .layer import Layer
+from .layer import BookName, Layer, as_input, check_backward
 
 
 class Convolution(Layer):
@@ -20,10 +20,8 @@ class Convolution(Layer):
 
     formula = ("out = im2col(x) @ W.reshape(FN, -1).T + b",
                "dW = dout.T @ im2col(x),  db = sum(dout),  dx = col2im(dout @ W.reshape(FN, -1))")
-    W = property(lambda self: self.params["W"], doc="The book's name for params['W'].")
-    b = property(lambda self: self.params["b"], doc="The book's name for params['b'].")
-    dW = property(lambda self: self.grads["W"], doc="The book's name for grads['W'] (after backward).")
-    db = property(lambda self: self.grads["b"], doc="The book's name for grads['b'] (after backward).")
+    W, b, dW, db = BookName("params", "W"), BookName("params", "b"), BookName("grads", "W"), BookName("grads", "b")
+    columns = out_shape = None
 
     def __init__(self, W, b, stride=1, pad=0):
         super().__init__()
@@ -40,6 +38,7 @@ class Convolution(Layer):
 
     def forward(self, x, train=True):
         W, b = self.params["W"], self.params["b"]
+        x = as_input(x)
         filters, channels, filter_h, filter_w = W.shape
         if x.ndim != 4 or x.shape[1] != channels:
             raise ValueError(f"x must be images of shape (N, {channels}, H, W) for this Convolution, "
@@ -52,10 +51,12 @@ class Convolution(Layer):
         self.columns = image_columns(x, filter_h, filter_w, self.stride, self.pad, ones_row=True)
         weights_and_bias = np.concatenate([W.reshape(filters, -1), b[:, None]], axis=1)
         out = np.matmul(weights_and_bias, self.columns)
-        return out.reshape(len(x), filters, out_h, out_w)
+        self.out_shape = (len(x), filters, out_h, out_w)
+        return out.reshape(self.out_shape)
 
     def parameter_gradients(self, dout):
         """dW and db only, without dx (a network's first layer needs no dx); returns dout as (N, FN, OH*OW)."""
+        check_backward(self, "columns", dout, self.out_shape)
         filters = self.params["W"].shape[0]
         d = dout.reshape(len(dout), filters, -1)
         # [dW | db] = sum over images of dout_n @ columns_n.T (the ones row gives db = sum of dout):
@@ -94,6 +95,7 @@ class Pooling(Layer):
     """
 
     formula = ("out = max over each pool_h x pool_w window", "dx = dout at each window's argmax, 0 elsewhere")
+    out = argmax = None
 
     def __init__(self, pool_h, pool_w, stride=1, pad=0):
         super().__init__()
@@ -113,6 +115,7 @@ class Pooling(Layer):
                                               slice(fw, fw + s * out_w, s))
 
     def forward(self, x, train=True):
+        x = as_input(x)
         if x.ndim != 4:
             raise ValueError(f"x must be images of shape (N, C, H, W) for Pooling, got shape {x.shape}")
         out_h, out_w = check_window(x.shape, self.pool_h, self.pool_w, self.stride, self.pad, what="the pool window")
@@ -136,6 +139,7 @@ class Pooling(Layer):
         return out
 
     def backward(self, dout):
+        check_backward(self, "argmax", dout, getattr(self.out, "shape", None))
         height, width = self.x_shape[2:]
         p = self.pad
         # dx in the input's memory layout, so the layers below read it in order; windows that do not
@@ -174,9 +178,14 @@ class Flatten(Layer):
 
     formula = ("out = x.reshape(N, -1)", "dx = dout.reshape(x.shape)")
 
+    x_shape = None
+
     def forward(self, x, train=True):
+        x = as_input(x)
         self.x_shape = x.shape
         return x.reshape(len(x), -1)
 
     def backward(self, dout):
+        rows = None if self.x_shape is None else (self.x_shape[0], int(np.prod(self.x_shape[1:])))
+        check_backward(self, "x_shape", dout, rows)
         return dout.reshape(self.x_shape)

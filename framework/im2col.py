@@ -44,18 +44,24 @@ def windows(x, filter_h, filter_w, stride=1, pad=0):
 
 
 def im2col(x, filter_h, filter_w, stride=1, pad=0):
-    """Every window of x (N, C, H, W) as a row: (N * OH * OW, C * FH * FW)."""
+    """Every window of x (N, C, H, W) as a row: (N * OH * OW, C * FH * FW), a new array (as the book's)."""
     x = np.asarray(x)
     out_h, out_w = check_window(x.shape, filter_h, filter_w, stride, pad)
     n, c = x.shape[:2]
     view = windows(x, filter_h, filter_w, stride, pad)  # (N, C, OH, OW, FH, FW)
-    return view.transpose(0, 2, 3, 1, 4, 5).reshape(n * out_h * out_w, c * filter_h * filter_w)
+    col = view.transpose(0, 2, 3, 1, 4, 5).reshape(n * out_h * out_w, c * filter_h * filter_w)
+    # (1x1 windows, or one window the size of the image, reshape without copying: a read-only view of x)
+    return col.copy() if np.may_share_memory(col, x) else col
 
 
 def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     """The adjoint of im2col: each row of col (N * OH * OW, C * FH * FW) added back onto its window (N, C, H, W)."""
     n, c = input_shape[:2]
     out_h, out_w = check_window(input_shape, filter_h, filter_w, stride, pad)
+    expected = (n * out_h * out_w, c * filter_h * filter_w)
+    if np.shape(col) != expected:
+        raise ValueError(f"col must have shape {expected} (N*OH*OW, C*FH*FW) for input_shape {tuple(input_shape)} "
+                         f"and a {filter_h}x{filter_w} window, got {np.shape(col)}")
     blocks = col.reshape(n, out_h, out_w, c, filter_h, filter_w).transpose(0, 3, 1, 2, 4, 5)
     return add_windows(blocks, input_shape, stride, pad)
 

@@ -9,7 +9,7 @@ from . import engine
 from .checks import check_bool, check_number, check_seed
 from .conv import Convolution, Flatten, Pooling
 from .functions import sigmoid
-from .layer import Layer
+from .layer import BookName, Layer, as_input, check_backward
 from .losses import MeanSquaredError, PoissonDeviance, SigmoidCrossEntropy, SoftmaxCrossEntropy
 
 __all__ = ["Layer", "Affine", "ReLU", "Sigmoid", "Tanh", "Identity", "Dropout", "BatchNormalization",
@@ -26,10 +26,8 @@ class Affine(Layer):
 
     formula = ("out = x @ W + b", "dx = dout @ W.T,  dW = x.T @ dout,  db = sum(dout, axis=0)")
 
-    dW = property(lambda self: self.grads["W"], doc="The book's name for grads['W'] (after backward).")
-    db = property(lambda self: self.grads["b"], doc="The book's name for grads['b'] (after backward).")
-    W = property(lambda self: self.params["W"], doc="The book's name for params['W'].")
-    b = property(lambda self: self.params["b"], doc="The book's name for params['b'].")
+    W, b, dW, db = BookName("params", "W"), BookName("params", "b"), BookName("grads", "W"), BookName("grads", "b")
+    original_x_shape = property(lambda self: self.x_shape, doc="The book's name for x's shape before flattening.")
     input_size = property(lambda self: self.params["W"].shape[0])
     output_size = property(lambda self: self.params["W"].shape[1])
 
@@ -47,6 +45,7 @@ class Affine(Layer):
 
     def forward(self, x, train=True):
         W, b = self.params["W"], self.params["b"]
+        x = as_input(x)
         self.x_shape = x.shape
         if x.ndim != 2:  # (a scipy.sparse x is 2-D: it is multiplied as it is, never made dense)
             x = x.reshape(len(x), -1)
@@ -59,6 +58,7 @@ class Affine(Layer):
         return out
 
     def backward(self, dout):
+        check_backward(self, "x", dout, (self.x.shape[0], self.params["W"].shape[1]) if self.x is not None else None)
         self.parameter_gradients(dout)
         return (dout @ self.params["W"].T).reshape(self.x_shape)
 
@@ -91,6 +91,9 @@ class ReLU(Layer):
 
     formula = ("out = max(0, x)", "dx = dout * (x > 0)")
 
+    mask = property(lambda self: None if self.out is None else self.out <= 0,
+                    doc="The book's mask: True where the last input was <= 0 (where no gradient passes).")
+
     def __init__(self):
         super().__init__()
         self.out = None
@@ -100,6 +103,7 @@ class ReLU(Layer):
         return self.out
 
     def backward(self, dout):
+        check_backward(self, "out", dout, getattr(self.out, "shape", None))
         dx = (self.out > 0).astype(dout.dtype)  # the mask, 1.0 exactly where x > 0
         dx *= dout
         return dx
@@ -113,12 +117,14 @@ class Sigmoid(Layer):
     """out = 1 / (1 + exp(-x)); backward: dx = dout * out * (1 - out)."""
 
     formula = ("out = 1 / (1 + exp(-x))", "dx = dout * out * (1 - out)")
+    out = None
 
     def forward(self, x, train=True):
         self.out = sigmoid(x)
         return self.out
 
     def backward(self, dout):
+        check_backward(self, "out", dout, getattr(self.out, "shape", None))
         return dout * self.out * (1.0 - self.out)
 
 
@@ -126,12 +132,14 @@ class Tanh(Layer):
     """out = tanh(x); backward: dx = dout * (1 - out**2)."""
 
     formula = ("out = tanh(x)", "dx = dout * (1 - out**2)")
+    out = None
 
     def forward(self, x, train=True):
         self.out = np.tanh(x)
         return self.out
 
     def backward(self, dout):
+        check_backward(self, "out", dout, getattr(self.out, "shape", None))
         return dout * (1.0 - self.out * self.out)
 
 
@@ -168,7 +176,12 @@ class Dropout(Layer):
             return "out = x * mask / (1 - ratio)", "dx = dout * mask / (1 - ratio)"
         return "out = x * mask (training), x * (1 - ratio) (inference)", "dx = dout * mask"
 
+    dropout_ratio = property(lambda self: self.ratio, doc="The book's name for ratio.")
+    mask = property(lambda self: None if self.scaled_mask is None else self.scaled_mask != 0,
+                    doc="The book's mask: True where the last training pass kept the input.")
+
     def forward(self, x, train=True):
+        x = as_input(x)
         if x.dtype.kind != "f":
             raise TypeError(f"Dropout needs a float array x, got dtype {x.dtype}")
         if self.ratio == 0:
@@ -201,8 +214,16 @@ class BatchNormalization(Layer):
     dgamma = sum dout * xn, dx = (dxn - mean(dxn) - xn * mean(dxn * xn)) / sqrt(var + eps).
     """
 
-    dgamma = property(lambda self: self.grads["gamma"], doc="The book's name for grads['gamma'].")
-    dbeta = property(lambda self: self.grads["beta"], doc="The book's name for grads['beta'].")
+    gamma, beta = BookName("params", "gamma"), BookName("params", "beta")
+    dgamma, dbeta = BookName("grads", "gamma"), BookName("grads", "beta")
+    running_mean, running_var = BookName("buffers", "running_mean"), BookName("buffers", "running_var")
+    input_shape = property(lambda self: self.x_shape, doc="The book's name for the last input's shape.")
+    batch_size = property(lambda self: None if self.xn is None else len(self.xn), doc="The book's batch_size.")
+    std = property(lambda self: None if self.xn is None else 1.0 / self.inv_std,
+                   doc="The book's std: sqrt(var + eps) of the last forward.")
+    xc = property(lambda self: None if self.xn is None else self.xn / self.inv_std,
+                  doc="The book's xc: x - mean of the last forward.")
+    xn = x_shape = None
     input_size = output_size = property(lambda self: self.params["gamma"].shape[0])
 
     formula = ("out = gamma * (x - mean) / sqrt(var + eps) + beta",
@@ -225,6 +246,7 @@ class BatchNormalization(Layer):
         }
 
     def forward(self, x, train=True):
+        x = as_input(x)
         self.x_shape = x.shape
         x = x.reshape(len(x), -1)
         gamma, beta = self.params["gamma"], self.params["beta"]
@@ -246,6 +268,7 @@ class BatchNormalization(Layer):
         return (gamma * self.xn + beta).reshape(self.x_shape)
 
     def backward(self, dout):
+        check_backward(self, "xn", dout, self.x_shape)
         dout = dout.reshape(len(dout), -1)
         xn = self.xn
         self.grads["beta"][...] = dout.sum(axis=0)

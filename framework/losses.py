@@ -8,7 +8,7 @@ import numpy as np
 from . import engine
 from .checks import as_array, as_labels
 from .functions import sigmoid, softmax
-from .layer import Layer
+from .layer import Layer, check_backward
 
 
 def _mean(per_sample, sample_weight=None):
@@ -27,6 +27,7 @@ class SoftmaxCrossEntropy(Layer):
     """
 
     formula = ("y = softmax(x),  L = -sum(log y[t]) / N", "dx = (y - onehot(t)) / N")
+    y = None
 
     def check_targets(self, t, n_samples, n_outputs, name="t", dtype=None):
         """Class labels (N,) from labels or one-hot rows, checked (what fit and evaluate pass in)."""
@@ -59,6 +60,7 @@ class SoftmaxCrossEntropy(Layer):
         return -_mean(picked, sample_weight)
 
     def backward(self, dout=1.0):
+        check_backward(self, "y")
         n = len(self.t)
         dx = self.y.copy()
         dx.ravel()[self.target] -= 1  # dx[arange(n), t] -= 1 (a copy is contiguous: ravel() is a view)
@@ -72,13 +74,21 @@ class SoftmaxCrossEntropy(Layer):
 class SoftmaxWithLoss(SoftmaxCrossEntropy):
     """The book's SoftmaxWithLoss: L = cross_entropy_error(softmax(x), t), with its 1e-7; dx = (y - t) / N.
 
+    t: labels (N,), one-hot rows (N, C) or the book's column of labels (N, 1) (ch07/gradient_check);
+    after forward, .loss, .y (softmax) and .t (the labels) are the book's attributes.
     Ours (SoftmaxCrossEntropy) takes log-softmax directly: no 1e-7 (losses differ by about
     1e-7 / p per sample), finite for any scores; the gradient is the same.
     """
 
+    loss = None
+
     def forward(self, x, t, sample_weight=None):
+        t = np.asarray(t)
+        if t.ndim == 2 and t.shape[1] == 1 and np.shape(x)[-1] != 1:
+            t = t.ravel()  # the book's column of labels
         super().forward(x, t, sample_weight)  # softmax (self.y) and the target positions, for backward
-        return -_mean(np.log(self.y.ravel()[self.target] + 1e-7), sample_weight)
+        self.loss = -_mean(np.log(self.y.ravel()[self.target] + 1e-7), sample_weight)
+        return self.loss
 
 
 class _OutputLoss(Layer):
@@ -112,7 +122,10 @@ class _OutputLoss(Layer):
         self.sample_weight = sample_weight
         return _mean(per_entry.reshape(len(x), -1).sum(axis=1), sample_weight)
 
+    dx = None
+
     def backward(self, dout=1.0):
+        check_backward(self, "dx")
         if self.sample_weight is None:
             return self.dx * (dout / len(self.dx))
         weights = self.sample_weight.reshape((-1,) + (1,) * (self.dx.ndim - 1))

@@ -137,14 +137,15 @@ def test_the_books_own_parameter_files_load():
     DeepConvNet().load_params(os.path.join(BOOK, "ch08", "deep_convnet_params.pkl"))
 
 
-def test_save_params_writes_npz_that_load_params_reads_back(tmp_path, capsys):
-    network = SimpleConvNet(input_dim=(1, 10, 10), conv_param={"filter_num": 4, "filter_size": 3, "pad": 0, "stride": 1},
-                            hidden_size=5, seed=0)
+def test_save_params_writes_the_file_it_is_given_which_load_params_reads_back(tmp_path, capsys):
+    conv = {"filter_num": 4, "filter_size": 3, "pad": 0, "stride": 1}
+    network = SimpleConvNet(input_dim=(1, 10, 10), conv_param=conv, hidden_size=5, seed=0)
     path = network.save_params(str(tmp_path / "params.pkl"))
-    assert path.endswith("params.npz") and "not a pickle" in capsys.readouterr().out
-    twin = SimpleConvNet(input_dim=(1, 10, 10), conv_param={"filter_num": 4, "filter_size": 3, "pad": 0, "stride": 1},
-                         hidden_size=5, seed=1)
-    twin.load_params(str(tmp_path / "params.pkl"))  # the book's name: the .npz beside it is read
+    assert path == str(tmp_path / "params.pkl") and "never writes pickles" in capsys.readouterr().out
+    assert (tmp_path / "params.pkl").read_bytes()[:2] == b"PK" and sorted(p.name for p in tmp_path.iterdir()) == \
+        ["params.pkl"]  # an .npz archive under the name given, and nothing else
+    twin = SimpleConvNet(input_dim=(1, 10, 10), conv_param=conv, hidden_size=5, seed=1)
+    twin.load_params(str(tmp_path / "params.pkl"))
     assert all(np.array_equal(twin.params[k], network.params[k]) for k in network.params)
     with pytest.raises(ValueError, match="has shape"):
         SimpleConvNet(input_dim=(1, 10, 10), hidden_size=5).load_params(path)

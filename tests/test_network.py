@@ -154,6 +154,9 @@ def test_the_books_dropout_is_chosen_when_the_network_is_built_and_saved_with_it
     io.save(model, tmp_path / "m.npz")
     assert not any(layer.inverted for layer in io.load(tmp_path / "m.npz").layers if isinstance(layer, Dropout))
     extend = book.MultiLayerNetExtend(4, [3], 2, use_dropout=True, seed=0)
-    assert extend.config["inverted_dropout"] is False
+    io.save(extend, tmp_path / "book.npz")  # saved by the book's own arguments, loaded as the book's class
+    loaded = io.load(tmp_path / "book.npz")
+    assert type(loaded) is book.MultiLayerNetExtend and loaded.config["use_dropout"] is True
+    assert not any(layer.inverted for layer in loaded.layers if isinstance(layer, Dropout))
     with pytest.raises(TypeError, match="inverted_dropout must be True or False"):
         MLP(4, [3], 2, inverted_dropout="no")
