@@ -165,6 +165,7 @@ class ModelCheckpoint(Callback):
         check_writable(path, "ModelCheckpoint path")  # now, not after the first epoch
         self.path, self.monitor, self.save_best_only = path, monitor, save_best_only
         self.min_delta, self.metadata = min_delta, metadata
+        self.saved_epoch = None  # the last epoch written whole (what the run's closing line reports)
 
     def on_train_begin(self, logs):
         try:  # refused now, before the first batch, rather than after an epoch of training
@@ -181,6 +182,7 @@ class ModelCheckpoint(Callback):
             return
         save(self.model, self.path, optimizer=self.optimizer, history=self.history,
              training_state=self.training_state, metadata=self.metadata)
+        self.saved_epoch = epoch
 
     def __repr__(self):
         return f"ModelCheckpoint({str(self.path)!r}, monitor={self.monitor!r}, save_best_only={self.save_best_only})"

@@ -176,6 +176,26 @@ def check_number(value, name, low=None, high=None, low_open=False, high_open=Fal
     return int(value) if integer else float(value)
 
 
+#: The most BLAS threads a count may ask for (more than any machine has; OpenBLAS takes a C int).
+MAX_THREADS = 4096
+
+
+def check_threads(value, name="threads"):
+    """A BLAS thread count: a whole number from 1 to MAX_THREADS, given as a number or (from the
+    environment or a command line) as a string of ASCII digits. The one rule for every thread count."""
+    expected = f"{name} must be a whole number from 1 to {MAX_THREADS}, got {value!r}"
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isascii() or not text.isdigit():
+            raise ValueError(expected)
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(expected)
+    if not 1 <= value <= MAX_THREADS:
+        raise ValueError(expected)
+    return int(value)
+
+
 def check_bool(value, name):
     """Check that `value` is True or False (numpy's bools too); strings like "no" are refused."""
     if not isinstance(value, (bool, np.bool_)):

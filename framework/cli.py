@@ -16,7 +16,7 @@ from .fileio import check_writable
 from .plot import image_format, plot_history
 from .terminal import terminal_curve
 from .training import evaluate, fit
-from .checks import check_number
+from .checks import check_number, check_threads
 
 DATASETS = ("digits", "iris", "wine", "breast_cancer", "moons", "circles", "spiral", "mnist", "fashion", "digits28")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
@@ -42,6 +42,15 @@ def number(kind=float, low=None, high=None, low_open=False, high_open=False):
 
 
 POSITIVE = number(int, low=1)
+
+
+def threads_count(text):
+    """An argparse type for --threads: checks.check_threads's rule, or a one-line error."""
+    try:
+        return check_threads(text, "--threads")
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
 FRACTION = number(float, low=0, high=1, high_open=True)
 SEED = number(int, low=0)
 
@@ -90,7 +99,7 @@ def build_parser():
     train.add_argument("--resume", metavar="FILE.npz", help="continue the run saved in this checkpoint")
     train.add_argument("--seed", type=SEED, default=0, help="seed for the split, the weights and the shuffling")
     train.add_argument("--dtype", default="float64", choices=("float32", "float64"))
-    train.add_argument("--threads", type=POSITIVE, default=None,
+    train.add_argument("--threads", type=threads_count, default=None,
                        help="BLAS threads for training (default: 1 for small networks, all cores for large "
                             "products; also the FRAMEWORK_THREADS environment variable)")
     train.add_argument("--progress", type=int, choices=(0, 1, 2), default=None,

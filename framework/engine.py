@@ -18,6 +18,7 @@ the book writes it. The engine adds, without changing a single number:
 What each buys is measured in benchmarks/results/ (ab.md, compare.md).
 """
 import contextlib
+import contextvars
 import math
 import operator
 import os
@@ -26,6 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .checks import check_threads
 from .im2col import conv_output_size
 
 # -- constant caches ---------------------------------------------------------------------------------
@@ -317,7 +319,9 @@ def fused_adam(param, grad, m, v, beta1, beta2, eps, step, flush=False):
 THREADS_MIN_WORK = 4_000_000
 #: Set to a whole number to fix the BLAS threads of every training and prediction call.
 THREADS_VARIABLE = "FRAMEWORK_THREADS"
-_CONTROLLER = []  # [threadpoolctl's ThreadpoolController] once made, [None] without threadpoolctl
+#: The count a caller gave explicitly (fit(threads=...), --threads) while its call runs: every pass inside
+#: it (the validation pass, an evaluation a callback makes) keeps it, ahead of FRAMEWORK_THREADS.
+_EXPLICIT = contextvars.ContextVar("framework_explicit_threads", default=None)
 
 
 def largest_product(model, batch_size):
@@ -350,13 +354,13 @@ def choose_threads(model, batch_size, threads=None):
     environment variable, else 1 when the largest product is under THREADS_MIN_WORK and None (the
     process's own setting) when it is larger."""
     if threads is None:
+        threads = _EXPLICIT.get()
+    if threads is None:
         threads = os.environ.get(THREADS_VARIABLE) or None
         if threads is not None:
-            if not threads.isdigit() or int(threads) < 1:
-                raise ValueError(f"{THREADS_VARIABLE} must be a whole number >= 1, got {threads!r}")
-            threads = int(threads)
+            threads = check_threads(threads, THREADS_VARIABLE)
     if threads is not None:
-        return threads
+        return check_threads(threads)
     return 1 if largest_product(model, batch_size) < THREADS_MIN_WORK else None
 
 
@@ -364,15 +368,32 @@ def blas_threads(model, batch_size, threads=None):
     """A context manager that runs its block on `choose_threads(...)` BLAS threads and gives the
     process its own setting back when the block ends, however it ends (threadpoolctl)."""
     count = choose_threads(model, batch_size, threads)
+    limit = _limit(count)
+    if threads is None:
+        return limit
+    return _explicitly(threads, limit)
+
+
+@contextlib.contextmanager
+def _explicitly(threads, limit):
+    token = _EXPLICIT.set(threads)
+    try:
+        with limit:
+            yield
+    finally:
+        _EXPLICIT.reset(token)
+
+
+def _limit(count):
+    # A new limiter each time (threadpoolctl looks at the BLAS libraries loaded now): a controller made
+    # once would miss a BLAS loaded later, such as scipy's own OpenBLAS when scikit-learn is imported.
     if count is None:
         return contextlib.nullcontext()
-    if not _CONTROLLER:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _CONTROLLER.append(ThreadpoolController())
-        except ImportError:  # scikit-learn brings it; without it the process's setting stays
-            _CONTROLLER.append(None)
-    return contextlib.nullcontext() if _CONTROLLER[0] is None else _CONTROLLER[0].limit(limits=count, user_api="blas")
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn brings it; without it the process's setting stays
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=count, user_api="blas")
 
 
 # -- evaluation batches from a memory budget --------------------------------------------------------

@@ -450,7 +450,7 @@ class _MLPEstimator(BaseEstimator):
                           validation_data=validation, rng=self._rng, callbacks=[rules],
                           shuffle=self.shuffle and _SklearnShuffle(self._random_state, X.shape[0]),
                           progress=self.progress, history=getattr(self, "history_", None) if not reset else None,
-                          threads=self.threads)
+                          threads=self.threads, doctor=False)  # silent, as scikit-learn's estimators are
         epochs_before = trainer.history.epochs
         try:
             self.history_ = trainer.train(epochs_before + (1 if incremental else self.max_iter))

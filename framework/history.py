@@ -26,6 +26,7 @@ class History:
         self.batch_loss = []
         self.best_epoch = None
         self.stopped_epoch = None
+        self.ended = None  # how the last train() call ended, as its closing line says it
 
     @property
     def epochs(self):

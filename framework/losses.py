@@ -34,6 +34,11 @@ class SoftmaxCrossEntropy(Layer):
         return as_labels(t, n_samples, n_outputs, name=name)
 
     @staticmethod
+    def uniform_loss(n_outputs):
+        """The loss at uniform scores, where training starts: ln C for C classes."""
+        return float(np.log(n_outputs))
+
+    @staticmethod
     def probabilities(scores):
         """softmax(scores): each row's class probabilities."""
         return softmax(scores)
@@ -111,6 +116,11 @@ class _OutputLoss(Layer):
         """None: a regression has no accuracy."""
         return None
 
+    @staticmethod
+    def uniform_loss(n_outputs):
+        """None: a regression's starting loss depends on its targets."""
+        return None
+
     def forward(self, x, t, sample_weight=None):
         x = np.asarray(x)
         t = as_array(t, "t", dtype=x.dtype)
@@ -162,6 +172,11 @@ class SigmoidCrossEntropy(_OutputLoss):
         if other.any():
             raise ValueError(f"{name} must hold 0 or 1 for each output, got {t[other][0].item()!r}")
         return t
+
+    @staticmethod
+    def uniform_loss(n_outputs):
+        """The loss at scores 0 (every probability 1/2): K ln 2 for K outputs."""
+        return float(n_outputs * np.log(2))
 
     @staticmethod
     def probabilities(scores):

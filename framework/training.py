@@ -11,9 +11,10 @@ import warnings
 import numpy as np
 
 from . import engine
+from .doctor import Doctor, chance_accuracy
 from .history import History
 from .preprocessing import stratified_split
-from .checks import as_labels, check_bool, check_number, check_sample_weight, check_seed, is_sparse
+from .checks import as_labels, check_bool, check_number, check_sample_weight, check_seed, check_threads, is_sparse
 
 
 class DivergenceError(FloatingPointError):
@@ -45,18 +46,20 @@ class Trainer:
     augment: a function (x_batch, rng) -> x_batch changed at random (framework.augment.Augment),
     applied to every training batch with the run's generator. shuffle: True (a fresh permutation from
     rng each epoch), False, or a function n -> the epoch's order of the n samples (the estimators'
-    scikit-learn order).
+    scikit-learn order). doctor: warn when the run looks wrong (framework.doctor; the estimators
+    stay silent, as scikit-learn's). threads: the BLAS threads of every pass of the run (training
+    and validation); None chooses (engine.choose_threads).
     """
 
     def __init__(self, model, optimizer, x, t, *, batch_size=100, sample_weight=None, validation_data=None,
                  rng=None, shuffle=True, callbacks=None, progress=0, history=None, training_state=None,
-                 threads=None, augment=None):
+                 threads=None, augment=None, doctor=True):
         _check_parts(model, optimizer, callbacks)
         if augment is not None and not callable(augment):
             raise TypeError(f"augment must be a function (x_batch, rng) -> x_batch such as Augment(shift=1), "
                             f"got {augment!r}")
         self.augment = augment
-        self.threads = None if threads is None else check_number(threads, "threads", low=1, integer=True)
+        self.threads = None if threads is None else check_threads(threads)
         self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
         self.shuffle = shuffle if callable(shuffle) else check_bool(shuffle, "shuffle")
         if progress not in (None, 0, 1, 2, False, True):
@@ -88,6 +91,11 @@ class Trainer:
         # (A sparse x is gathered as sparse rows instead: the first Affine multiplies them as they are.)
         self._x_batch = None if is_sparse(self.x) else \
             np.empty((min(self.batch_size, n),) + self.x.shape[1:], dtype=self.x.dtype)
+        self.doctor = None
+        if check_bool(doctor, "doctor"):
+            uniform = getattr(getattr(model, "loss_layer", None), "uniform_loss", None)
+            outputs = getattr(model, "output_size", None)
+            self.doctor = Doctor(uniform(outputs) if uniform and outputs else None, chance_accuracy(self.t))
 
     @property
     def batches_per_epoch(self):
@@ -107,6 +115,7 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_train_begin(self.history.logs())
         ended = f"reached epoch {epochs}, as planned"
+        failed = None
         try:
             # Overflow is not reported as numpy warnings: a non-finite loss stops training with its own message.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"), \
@@ -122,10 +131,22 @@ class Trainer:
             ended = f"interrupted by the user after epoch {self.history.epochs}"
             warnings.warn(f"training interrupted by the user after {self.history.epochs} complete epoch(s); "
                           "the history so far is kept", RuntimeWarning, stacklevel=3)
+        except Exception as exc:
+            failed = exc
+            ended = f"stopped by {type(exc).__name__} at epoch {self.epoch}: {_first_line(exc)}"
+            raise
         finally:
-            for callback in self.callbacks:
-                callback.on_train_end(self.history.logs())
-            self._reporter.close(self.history, ended)
+            saved = [c.saved_epoch for c in self.callbacks if getattr(c, "saved_epoch", None) is not None]
+            if saved or any(hasattr(c, "saved_epoch") for c in self.callbacks):
+                ended += f"; last saved epoch {max(saved) if saved else 'none'}"
+            if self.doctor is not None and self.doctor.findings:
+                ended += f"; it looks wrong: {', '.join(self.doctor.findings)} (see the warnings)"
+            self.history.ended = ended
+            try:
+                for callback in self.callbacks:
+                    callback.on_train_end(self.history.logs())
+            finally:
+                self._reporter.close(self.history, ended, failed is not None)
         return self.history
 
     def run_epoch(self):
@@ -169,6 +190,8 @@ class Trainer:
                             val_loss=val_loss, val_accuracy=val_accuracy,
                             lr=self.optimizer.lr, epoch_time=time.perf_counter() - started)
         self.training_state["rng"] = self.rng.bit_generator.state
+        if self.doctor is not None:
+            self.doctor.after_epoch(epoch, self.history, self.model, self.optimizer)
         logs = self.history.logs()
         for callback in self.callbacks:
             callback.on_epoch_end(epoch, logs)
@@ -385,18 +408,28 @@ class _Reporter:
         if self.level:
             self._write(_format(epoch, self.epochs, history))
 
-    def close(self, history, ended):
+    def close(self, history, ended, failed=False):
         if self.bar is not None:
             self.bar.close()
-        if self.level and history.epochs:
-            self._write(_final_line(history, ended))
+        if self.level and (history.epochs or failed):
+            self._write(_final_line(history, ended, failed))
 
 
-def _final_line(history, ended):
+def _first_line(exc):
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _final_line(history, ended, failed=False):
+    """The run's last line: how many epochs, how it really ended, and its losses."""
+    head = f"{'stopped' if failed else 'done'}: {history.epochs} epoch{'' if history.epochs == 1 else 's'} ({ended})"
+    if not history.epochs:
+        return head
     monitored = history.val_loss if history.val_loss[-1] is not None else history.loss
     name = "val_loss" if monitored is history.val_loss else "loss"
-    best = history.best_epoch - 1 if history.best_epoch else int(np.argmin(monitored))
-    text = (f"done: {history.epochs} epochs ({ended}), last {name} {monitored[-1]:.4f}, "
+    finite = [i for i, value in enumerate(monitored) if value is not None and math.isfinite(value)]
+    best = history.best_epoch - 1 if history.best_epoch else min(finite, key=monitored.__getitem__, default=0)
+    text = (f"{head}, last {name} {monitored[-1]:.4f}, "
             f"best {name} {monitored[best]:.4f} at epoch {best + 1}")
     if history.val_accuracy[-1] is not None:
         text += f", last val_acc {history.val_accuracy[-1]:.4f}"

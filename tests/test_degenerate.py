@@ -8,6 +8,8 @@ import time
 import numpy as np
 import pytest
 
+from framework.doctor import TrainingWarning
+
 from framework import engine
 from framework.datasets import load_digits, standardize
 from framework.io import load_checkpoint
@@ -115,11 +117,20 @@ def test_clipping_keeps_a_large_learning_rate_from_diverging_or_dying():
         return fit(MLP(64, [32], 10, seed=0), SGD(lr=lr, clip_norm=clip_norm), x, t, epochs=3, batch_size=32,
                    seed=0, progress=0)
 
-    # lr 2 without clipping blows the first epoch's loss up to 1e4 (finite: training goes on, dead) ...
-    assert run(2.0, None).loss[0] > 1e3
-    assert np.isfinite(run(2.0, 1.0).loss).all() and run(2.0, 1.0).loss[0] < 10  # ... and with clipping it does not
+    # lr 2 without clipping blows the first epoch's loss up to 1e4 (finite: training goes on, dead, and the
+    # training doctor says so) ...
+    with pytest.warns(TrainingWarning) as caught:
+        assert run(2.0, None).loss[0] > 1e3
+    assert "the loss rose to" in str(caught[0].message) and "at chance" in str(caught[1].message)
+    # ... with clipping it does not blow up, though at lr 2 the ReLUs still die (the doctor says that too)
+    with pytest.warns(TrainingWarning, match="at chance"):
+        clipped = run(2.0, 1.0)
+    assert np.isfinite(clipped.loss).all() and clipped.loss[0] < 10
     # lr 0.5 kills every ReLU (the loss stays at log 10 = 2.30) unless the steps are clipped.
-    assert run(0.5, None).loss[-1] > 2.2 > 1.0 > run(0.5, 1.0).loss[-1]
+    with pytest.warns(TrainingWarning) as caught:
+        dead = run(0.5, None)
+    assert any("at chance" in str(w.message) and "of the ReLU units gave 0" in str(w.message) for w in caught)
+    assert dead.loss[-1] > 2.2 > 1.0 > run(0.5, 1.0).loss[-1]
 
 
 KILL_SCRIPT = r"""
