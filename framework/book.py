@@ -45,8 +45,9 @@ from .naive_layers import AddLayer, MulLayer  # noqa: F401
 from .checks import as_array, check_number, check_seed
 
 #: What `from framework.book import *` gives: every name of the table above (the book's
-#: `from common.layers import *` also brings in its functions and im2col).
-__all__ = ["identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu", "relu_grad", "softmax",
+#: `from common.layers import *` also brings in its functions and im2col), and numpy as np, which the
+#: book's common modules bring along and its scripts use (ch06/optimizer_compare_mnist.py).
+__all__ = ["np", "identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu", "relu_grad", "softmax",
            "sum_squared_error", "cross_entropy_error", "softmax_loss", "numerical_gradient", "numerical_diff",
            "Relu", "Sigmoid", "Affine", "SoftmaxWithLoss", "Dropout", "BatchNormalization", "Convolution", "Pooling",
            "MulLayer", "AddLayer", "TwoLayerNet", "MultiLayerNet", "MultiLayerNetExtend", "SimpleConvNet",

@@ -489,3 +489,9 @@ def test_accuracy_on_overflowed_scores_is_the_books_with_a_warning():
     ours = MLP(4, [5], 3, weight_init=1e200, seed=0)
     with pytest.raises(ValueError, match="not finite"):
         ours.accuracy(x, t)  # our own networks keep refusing
+
+
+def test_the_books_star_imports_bring_what_its_scripts_use():
+    names = {}
+    exec("from framework.book import *", names)  # the book: from common.optimizer import * (and uses np)
+    assert names["np"] is np and {"Relu", "Affine", "SoftmaxWithLoss", "Trainer", "im2col", "Adam"} <= set(names)
