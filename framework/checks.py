@@ -430,4 +430,14 @@ def conv_net_arguments(input_shape, filters, kernel_size, hidden_size, output_si
     _output_size(output_size, loss)
     check_seed(seed)
     check_dtype(dtype)
-    return input_shape, [check_number(count, "filters entries", low=1, integer=True) for count in filters]
+    filters = [check_number(count, "filters entries", low=1, integer=True) for count in filters]
+    height, width, pad = input_shape[1], input_shape[2], (kernel_size - 1) // 2  # conv_net's "same" padding
+    for i in range(1, len(filters) + 1):  # the sizes conv_net's layers will give, before any is built
+        height, width = height + 2 * pad - kernel_size + 1, width + 2 * pad - kernel_size + 1
+        if height < 1 or width < 1:
+            raise ValueError(f"convolution {i} of {len(filters)} (kernel_size {kernel_size}, pad {pad}) leaves "
+                             f"{max(height, 0)}x{max(width, 0)} pixels of the {input_shape[1]}x{input_shape[2]} "
+                             "input: use fewer filters entries, an odd kernel_size or a larger image_shape")
+        if i % pool_every == 0 and height >= 2 and width >= 2:
+            height, width = height // 2, width // 2
+    return input_shape, filters

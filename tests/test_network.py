@@ -160,3 +160,19 @@ def test_the_books_dropout_is_chosen_when_the_network_is_built_and_saved_with_it
     assert not any(layer.inverted for layer in loaded.layers if isinstance(layer, Dropout))
     with pytest.raises(TypeError, match="inverted_dropout must be True or False"):
         MLP(4, [3], 2, inverted_dropout="no")
+
+
+@pytest.mark.parametrize("shape, filters, kernel_size", [((1, 2, 2), (3, 2), 2), ((1, 1, 3), (4,), 2),
+                                                          ((1, 3, 3), (2, 2, 2, 2), 2), ((2, 4, 1), (2, 2), 4)])
+def test_a_conv_net_whose_convolutions_leave_no_pixels_is_refused_by_name(shape, filters, kernel_size):
+    from framework.network import conv_net
+    with pytest.raises(ValueError, match=r"convolution \d of \d \(kernel_size \d, pad \d\) leaves 0x\d+ pixels|"
+                                         r"leaves \d+x0 pixels"):
+        conv_net(shape, filters=filters, kernel_size=kernel_size)
+
+
+def test_the_conv_estimator_on_too_few_features_for_its_kernel_is_refused_by_name():
+    from framework.estimator import ConvNetClassifier
+    x, t = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
+    with pytest.raises(ValueError, match="leaves 0x0 pixels"):
+        ConvNetClassifier(kernel_size=2).fit(x, t)
