@@ -5,6 +5,7 @@ source checkout, else ~/.cache/framework. `load_digits` caches scikit-learn's di
 .npz on first use, so later runs do not import scikit-learn at all.
 """
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,13 @@ def data_home():
     else:
         checkout = Path(__file__).resolve().parent.parent / "datasets"
         home = checkout if checkout.is_dir() else Path.home() / ".cache" / "framework"
-    home.mkdir(parents=True, exist_ok=True)
+    if home.exists() and not home.is_dir():
+        raise ValueError(f"the data home {home} is a file, not a folder (FRAMEWORK_DATA names where datasets are "
+                         "read from and cached: a folder)")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot make the data home {home}: {exc.strerror or exc}") from None
     return home
 
 
@@ -36,15 +43,32 @@ DIGITS28_CENTRED = 1797 - DIGITS28_TEST
 def _digits_arrays():
     """scikit-learn's 8x8 digits as (images (1797, 64) uint8 in 0..16, labels (1797,) int64), cached."""
     path = data_home() / "digits.npz"
-    if path.exists():
-        with np.load(path, allow_pickle=False) as data:
-            return data["images"], data["labels"]
+    cached = _cached_digits(path)
+    if cached is not None:
+        return cached
     from sklearn.datasets import load_digits as sklearn_digits  # only on first use
     bunch = sklearn_digits()
     images, labels = bunch.data.astype(np.uint8), bunch.target.astype(np.int64)
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez(f, images=images, labels=labels)
+    try:
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, images=images, labels=labels)
+    except OSError:  # a read-only data home: the digits still load, they are just not cached
+        pass
+    return images, labels
+
+
+def _cached_digits(path):
+    """The cached digits if the cache is whole and right (1797 images of 64 pixels in 0..16, labels 0..9),
+    else None: a damaged or wrong cache is made again from scikit-learn's copy."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            images, labels = data["images"], data["labels"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    if images.shape != (1797, 64) or labels.shape != (1797,) or images.dtype != np.uint8 \
+            or labels.dtype != np.int64 or images.max() > DIGITS_PIXEL_MAX or labels.min() < 0 or labels.max() > 9:
+        return None
     return images, labels
 
 
@@ -266,9 +290,20 @@ def load_mnist(path=None, kind="mnist", normalize=True, flatten=True, one_hot_la
 
 def _mnist_arrays(splits, kind, folder, normalize, flatten, one_hot_label, dtype):
     """MNIST's {split: (images (N, 28, 28) uint8, labels)} checked and shaped as load_mnist returns them."""
-    out = []
+    out, shapes = [], {}
     for split in ("train", "test"):
         images, labels = splits[split][0], splits[split][1].astype(np.int64)
+        where = f"{kind} {split}" + ("" if folder is None else f" ({folder})")
+        if images.ndim != 3 or 0 in images.shape:
+            raise ValueError(f"{where}: images must be (N, height, width), got an array of shape {images.shape} "
+                             f"in {MNIST_FILES[split + '_images']}")
+        if labels.ndim != 1:
+            raise ValueError(f"{where}: labels must be one per image, shape (N,), got shape {labels.shape} "
+                             f"in {MNIST_FILES[split + '_labels']}")
+        shapes[split] = images.shape[1:]
+        if len(shapes) == 2 and shapes["train"] != shapes["test"]:
+            raise ValueError(f"{kind}: the training images are {shapes['train'][0]}x{shapes['train'][1]} but the test "
+                             f"images {shapes['test'][0]}x{shapes['test'][1]}: the four files are not one data set")
         if len(images) != len(labels):
             raise ValueError(f"{kind} {split}: {len(images)} images but {len(labels)} labels")
         if len(labels) and (labels.min() < 0 or labels.max() > 9):

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,46 @@ def test_load_mnist_missing_and_corrupt_files(tmp_path, monkeypatch):
         datasets.load_mnist()
     with pytest.raises(ValueError, match="kind must be 'mnist', 'fashion' or 'digits28'"):
         datasets.load_mnist(kind="kmnist")
+
+
+def test_mnist_files_are_checked_whole(tmp_path):
+    import gzip
+    from framework.datasets import MNIST_FILES, load_mnist
+
+    def write(name, array, magic):
+        with gzip.open(tmp_path / (name + ".gz"), "wb") as f:
+            f.write(bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape))
+            f.write(array.astype(np.uint8).tobytes())
+
+    write(MNIST_FILES["train_images"], np.zeros((3, 10, 10)), 3)
+    write(MNIST_FILES["train_labels"], np.zeros(3), 1)
+    write(MNIST_FILES["test_images"], np.zeros((2, 28, 28)), 3)
+    write(MNIST_FILES["test_labels"], np.zeros((2, 1)), 2)
+    with pytest.raises(ValueError, match=r"labels must be one per image, shape \(N,\), got shape \(2, 1\)"):
+        load_mnist(path=tmp_path)
+    write(MNIST_FILES["test_labels"], np.zeros(2), 1)
+    with pytest.raises(ValueError, match="training images are 10x10 but the test images 28x28"):
+        load_mnist(path=tmp_path)
+
+
+def test_a_damaged_or_wrong_digits_cache_is_made_again_and_a_read_only_home_still_loads(tmp_path, monkeypatch):
+    from framework.datasets import load_digits
+    monkeypatch.setenv("FRAMEWORK_DATA", str(tmp_path))
+    (tmp_path / "digits.npz").write_bytes(b"PK damaged")
+    assert len(load_digits()[0][0]) + len(load_digits()[1][0]) == 1797
+    np.savez(tmp_path / "digits.npz", images=np.zeros((5, 64), np.uint8), labels=np.zeros(5, np.int64))
+    assert len(load_digits()[0][0]) + len(load_digits()[1][0]) == 1797
+    (tmp_path / "digits.npz").unlink()
+    tmp_path.chmod(0o555)
+    try:
+        assert len(load_digits()[0][0]) == 1437 or os.geteuid() == 0  # root may write anyway
+    finally:
+        tmp_path.chmod(0o755)
+
+
+def test_a_data_home_that_is_a_file_is_refused_by_name(tmp_path, monkeypatch):
+    from framework.datasets import data_home
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("FRAMEWORK_DATA", str(tmp_path / "file"))
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        data_home()
