@@ -187,7 +187,8 @@ class _BookMethods:
         x = self.check_input(x)
         batch = engine.evaluation_batch(self, x)
         with np.errstate(all="ignore"), engine.blas_threads(self, batch):
-            scores = np.concatenate([self.forward(x[i:i + batch], train) for i in range(0, len(x), batch)])
+            scores = self.forward(x, train) if batch >= len(x) else \
+                np.concatenate([self.forward(x[i:i + batch], train) for i in range(0, len(x), batch)])
         bad = int(np.count_nonzero(~np.isfinite(scores).all(axis=1)))
         if bad:
             warnings.warn(f"the scores overflowed to NaN or inf on {bad} of {len(x)} rows (weights or inputs too "
