@@ -9,7 +9,7 @@ on exactly. Only training batches change; validation and test data never do.
 """
 import numpy as np
 
-from .checks import check_number
+from .checks import check_number, check_seed, is_sparse
 
 
 def shift(images, dy, dx):
@@ -51,7 +51,8 @@ class Augment:
     degrees, then a shift by whole pixels uniform in [-shift, shift] down and right.
 
     Call it as augment(x_batch, rng) with images (N, C, H, W), or rows (N, D) with `image_shape`
-    (C, H, W) given; it returns a new array of the same shape and dtype.
+    (C, H, W) given, and rng a numpy Generator or a seed; it returns a new array of the same shape
+    and dtype. (The Trainer checks its training set once with `check_shape` and then calls `change`.)
     """
 
     def __init__(self, shift=1, rotate=0.0, image_shape=None):
@@ -61,13 +62,43 @@ class Augment:
             if not isinstance(image_shape, (list, tuple)) or len(image_shape) != 3:
                 raise ValueError(f"image_shape must be (C, H, W), got {image_shape!r}")
             image_shape = tuple(check_number(n, "image_shape entries", low=1, integer=True) for n in image_shape)
+            self._check_shift(image_shape)
         self.image_shape = image_shape
 
+    def _check_shift(self, image_shape):
+        if self.shift >= min(image_shape[1:]):
+            raise ValueError(f"shift must be smaller than the images' height and width "
+                             f"({image_shape[1]}x{image_shape[2]}), got {self.shift}: every image would leave its frame")
+
+    def check_shape(self, shape):
+        """Refuse, by name, a data shape (N, ...) these images cannot have; returns the images' (C, H, W)."""
+        if self.image_shape is None:
+            if len(shape) != 4:
+                raise ValueError(f"Augment needs images (N, C, H, W), or rows (N, D) with image_shape=(C, H, W), "
+                                 f"got x of shape {tuple(shape)}")
+            image_shape = tuple(shape[1:])
+        else:
+            image_shape = self.image_shape
+            if tuple(shape[1:]) not in ((int(np.prod(image_shape)),), image_shape):
+                raise ValueError(f"x must be rows of {int(np.prod(image_shape))} values or images {image_shape} "
+                                 f"(Augment's image_shape), got x of shape {tuple(shape)}")
+        self._check_shift(image_shape)
+        return image_shape
+
     def __call__(self, x, rng):
+        if is_sparse(x):
+            raise TypeError("Augment needs dense images, got a scipy.sparse matrix x: convert it with x.toarray()")
+        x = np.asarray(x)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"x must hold numbers (images), got dtype {x.dtype}")
+        self.check_shape(x.shape)
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
+            raise ValueError("x holds NaN or infinite pixels: an image must be finite numbers")
+        return self.change(x, np.random.default_rng(check_seed(rng, "rng")))
+
+    def change(self, x, rng):
+        """The change itself, on an x already checked (check_shape) and a numpy Generator."""
         images = x if self.image_shape is None else x.reshape((len(x),) + self.image_shape)
-        if images.ndim != 4:
-            raise ValueError(f"Augment needs images (N, C, H, W), or rows with image_shape=(C, H, W), "
-                             f"got shape {x.shape}")
         if self.rotate:
             images = rotate(images, rng.uniform(-self.rotate, self.rotate, len(images)))
         if self.shift:

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from . import engine
+from .augment import Augment
 from .doctor import Doctor, chance_accuracy
 from .history import History
 from .preprocessing import stratified_split
@@ -55,9 +56,10 @@ class Trainer:
                  rng=None, shuffle=True, callbacks=None, progress=0, history=None, training_state=None,
                  threads=None, augment=None, doctor=True):
         _check_parts(model, optimizer, callbacks)
-        if augment is not None and not callable(augment):
+        if augment is not None and (isinstance(augment, type) or not callable(augment)):
+            hint = f"; create one: {augment.__name__}(shift=1)" if isinstance(augment, type) else ""
             raise TypeError(f"augment must be a function (x_batch, rng) -> x_batch such as Augment(shift=1), "
-                            f"got {augment!r}")
+                            f"got {augment!r}{hint}")
         self.augment = augment
         self.threads = None if threads is None else check_threads(threads)
         self.batch_size = check_number(batch_size, "batch_size", low=1, integer=True)
@@ -67,6 +69,13 @@ class Trainer:
         self.model, self.optimizer = model, optimizer
         self.x = model.check_input(x)
         n = self.x.shape[0]
+        self._change = self.augment
+        if augment is not None:
+            if is_sparse(self.x):
+                raise TypeError("augment needs dense images, got a scipy.sparse matrix x: convert it with x.toarray()")
+            if isinstance(augment, Augment):
+                augment.check_shape(self.x.shape)  # once here; each batch then goes straight to the change
+                self._change = augment.change
         self.t = _targets(model, t, n, "t")
         self.sample_weight = None if sample_weight is None else \
             check_sample_weight(sample_weight, n, self.x.dtype.type)
@@ -84,6 +93,7 @@ class Trainer:
         self._backup = None  # the weights at the start of the epoch, restored if it diverges
         self.training_state = {"rng_start": self.rng.bit_generator.state, "rng": None} \
             if training_state is None else training_state
+        self.training_state["augment"] = _augment_name(augment)  # a resume must change batches the same way
         # The model's count of right answers (None for a regression), looked up once; a model of one's
         # own without `correct(scores, t)` has no training accuracy (its evaluate still gives one).
         self._correct = getattr(model, "correct", lambda scores, t: None)
@@ -198,7 +208,7 @@ class Trainer:
         self._reporter.epoch(epoch, self.history)
 
     def _augmented(self, x_batch):
-        changed = self.augment(x_batch, self.rng)
+        changed = self._change(x_batch, self.rng)
         if not isinstance(changed, np.ndarray) or changed.shape != x_batch.shape or changed.dtype != x_batch.dtype:
             raise TypeError(f"augment must return an array of the batch's shape {x_batch.shape} and dtype "
                             f"{x_batch.dtype}, got {getattr(changed, 'shape', type(changed).__name__)} "
@@ -244,9 +254,20 @@ class Trainer:
         if not checkpoint.training_state or checkpoint.history is None:
             raise ValueError("the checkpoint holds no training state to resume from; "
                              "write checkpoints with callbacks.ModelCheckpoint")
+        saved = checkpoint.training_state.get("augment", self.training_state["augment"])  # older files: not kept
+        if saved != self.training_state["augment"]:
+            raise ValueError(f"the checkpoint's run was trained with augment={saved}; resume it with the same "
+                             f"augment= (got {self.training_state['augment']}), or start a new run")
         self.history = checkpoint.history
         self.training_state = checkpoint.training_state
         self.rng.bit_generator.state = checkpoint.training_state["rng"]
+
+
+def _augment_name(augment):
+    """How a checkpoint records a run's augmentation: None, Augment's repr, or the function's name."""
+    if augment is None or isinstance(augment, Augment):
+        return None if augment is None else repr(augment)
+    return f"the function {getattr(augment, '__qualname__', type(augment).__name__)}"
 
 
 #: What fit and Trainer use of a model (a class of your own with these works too; Sequential's methods say

@@ -130,6 +130,11 @@ def test_mnist_files_are_checked_whole(tmp_path):
     write(MNIST_FILES["test_labels"], np.zeros(2), 1)
     with pytest.raises(ValueError, match="training images are 10x10 but the test images 28x28"):
         load_mnist(path=tmp_path)
+    write(MNIST_FILES["test_labels"], np.zeros(2), 1)
+    for images in (np.zeros(()), np.zeros(2), np.zeros((2, 784)), np.zeros((2, 1, 28, 28)), np.zeros((0, 28, 28))):
+        write(MNIST_FILES["test_images"], images, images.ndim)
+        with pytest.raises(ValueError, match=r"images must be \(N, height, width\), got an array of shape"):
+            load_mnist(path=tmp_path)
 
 
 def test_a_damaged_or_wrong_digits_cache_is_made_again_and_a_read_only_home_still_loads(tmp_path, monkeypatch):
