@@ -284,9 +284,13 @@ def network_input(x, dtype, input_size, input_shape, sparse_refused_by=None):
                          + ("; for one sample use x.reshape(1, -1)" if x.ndim == 1 else ""))
     if input_size is not None and int(np.prod(x.shape[1:])) != input_size:
         raise ValueError(f"x must have {input_size} features per sample, got shape {x.shape}")
-    if input_shape is not None and x.ndim > 2 and x.shape[1:] != tuple(input_shape):
+    images = input_shape is not None and (x.ndim > 2 or sparse_refused_by is not None)  # rows only into an Affine
+    if images and x.shape[1:] != tuple(input_shape):
+        size = int(np.prod(input_shape))
         raise ValueError(f"x must be images of shape (N, {', '.join(map(str, input_shape))}) for this network, "
-                         f"got shape {x.shape}")
+                         f"got shape {x.shape}" + (f"; rows of {size} pixels: x.reshape(-1, "
+                                                   f"{', '.join(map(str, input_shape))})"
+                                                   if x.ndim == 2 and x.shape[1] == size else ""))
     return x
 
 

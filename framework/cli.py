@@ -369,7 +369,12 @@ def evaluate_command(args):
     print("     " + "".join(f"{c:>{width}}" for c in range(matrix.shape[1])))
     for c, row in enumerate(matrix):
         print(f"{c:>4} " + "".join(f"{v:>{width}}" for v in row))
-    print(classification_report(t_test, predicted, digits=4))
+    # zero_division=0 says it once, in our words, instead of scikit-learn's warning per metric
+    print(classification_report(t_test, predicted, digits=4, zero_division=0))
+    never = sorted(set(np.unique(t_test)) - set(np.unique(predicted)))
+    if never:
+        print(f"class{'es' if len(never) > 1 else ''} {', '.join(map(str, never))} never predicted: "
+              "precision 0 by convention (no sample was predicted as it)")
     return 0
 
 
@@ -380,9 +385,12 @@ def read_rows(path):
         raise FileNotFoundError(f"INPUT file not found: {path}")
     if path.endswith(".npy"):
         try:
-            return np.load(path, allow_pickle=False)
+            rows = np.load(path, allow_pickle=False)
         except ValueError as exc:
             raise ValueError(f"{path} is not a numeric .npy array ({exc})") from None
+        if rows.dtype.kind not in "biuf":  # before any arithmetic: a string has no minus, a complex would lose a part
+            raise TypeError(f"INPUT {path} must hold real numbers, got an array of dtype {rows.dtype}")
+        return rows
     if path.endswith(".csv"):
         try:
             with warnings.catch_warnings():

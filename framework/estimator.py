@@ -32,7 +32,7 @@ from .losses import PoissonDeviance
 from .network import LOSSES, MLP, conv_net
 from .optimizers import OPTIMIZERS
 from .training import DivergenceError, Trainer
-from .checks import check_dtype, check_sample_weight
+from .checks import as_array, check_dtype, check_sample_weight
 
 #: scikit-learn's activation names and ours ("logistic" is our "sigmoid").
 ACTIVATIONS = {"relu": "relu", "logistic": "sigmoid", "tanh": "tanh", "identity": "identity"}
@@ -404,6 +404,8 @@ class _MLPEstimator(BaseEstimator):
         self._random_state = check_random_state(self.random_state)
         if not reset:
             self._check_same_network(sizes)
+        if self._regression and y is not None:  # (None: scikit-learn's "requires y" below)
+            y = _real_targets(y)  # before scikit-learn's checks, whose text does not name y
         X, y = validate_data(self, X, y, reset=reset, dtype=self._input_dtype(reset), ensure_min_samples=1,
                              multi_output=self._multi_output_y(), y_numeric=self._regression,
                              accept_sparse=self._accept_sparse)
@@ -859,3 +861,30 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
     def _outputs(self, scores):
         """The network's scores as predictions: exp of them for the Poisson loss (its log link), else as they are."""
         return np.exp(scores) if isinstance(self.model_.loss_layer, PoissonDeviance) else scores
+
+
+def _real_targets(y):
+    """A regressor's y as an array of real numbers: an object array of numbers converted, strings,
+    complex numbers and other objects refused naming y."""
+    t = np.asarray(y)
+    if t.dtype.kind == "O":  # numbers in a list of objects, as scikit-learn takes them
+        bad = next((v for v in t.ravel() if not _converts_to_float(v)), None)
+        if bad is not None or any(isinstance(v, (str, bytes)) for v in t.ravel()):
+            bad = bad if bad is not None else next(v for v in t.ravel() if isinstance(v, (str, bytes)))
+            raise TypeError(f"y must hold real numbers (a regression's targets), got {bad!r} among them")
+        return t.astype(np.float64)
+    if t.dtype.kind == "c":  # scikit-learn's words, which its estimator checks look for
+        raise ValueError(f"y must hold real numbers (a regression's targets): Complex data not supported, "
+                         f"got an array of dtype {t.dtype}")
+    if t.dtype.kind not in "biuf":
+        raise TypeError(f"y must hold real numbers (a regression's targets), got an array of dtype {t.dtype}"
+                        + ("; for class labels use MLPClassifier" if t.dtype.kind in "US" else ""))
+    return y
+
+
+def _converts_to_float(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

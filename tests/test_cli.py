@@ -179,12 +179,22 @@ def cli_files(tmp_path_factory):
     np.save(folder / "x.npy", np.zeros((2, 64)))
     np.save(folder / "huge.npy", np.full((2, 64), 1e308))
     (folder / "empty.csv").write_text("")
+    np.save(folder / "strings.npy", np.array([["a"] * 64] * 2))
+    np.save(folder / "complex.npy", np.ones((2, 64)) + 1j)
+    np.save(folder / "narrow.npy", np.ones((360, 10)))
+    assert main(["train", "--model", "convnet", "--epochs", "1", "--progress", "0", "--batch-size", "500",
+                 "--checkpoint", str(folder / "conv.npz")]) == 0
     return folder
 
 
 @pytest.mark.parametrize("argv, message", [
     (["predict", "{f}/x.npy", "{f}/run.npz"], "holds a single array (.npy), not a framework checkpoint"),
     (["predict", "{f}/run.npz", "{f}/empty.csv"], "holds no rows of numbers"),
+    (["predict", "{f}/run.npz", "{f}/strings.npy"], "strings.npy must hold real numbers, got an array of dtype <U1"),
+    (["predict", "{f}/run.npz", "{f}/complex.npy"], "complex.npy must hold real numbers, got an array of dtype complex"),
+    (["predict", "{f}/run.npz", "{f}/complex.npy", "--scaled"], "must hold real numbers"),
+    (["predict", "{f}/conv.npz", "{f}/narrow.npy"], "must be images of shape (N, 1, 8, 8) for this network, got shape (360, 10)"),
+    (["predict", "{f}/conv.npz", "{f}/narrow.npy", "--scaled"], "got shape (360, 10)"),
     (["predict", "{f}/run.npz", "{f}/huge.npy", "--scaled"], "scores overflowed float64"),
     (["evaluate", "{f}/no_settings.npz"], "does not say how it was trained"),
     (["train", "--resume", "{f}/no_settings.npz"], "does not say how it was trained"),
@@ -296,3 +306,23 @@ def test_predict_scales_raw_rows_as_training_did_and_says_how_to_skip_it(cli_fil
     np.testing.assert_allclose(tables[0][:, 1:], expected, rtol=1e-5, atol=1e-7)
     np.testing.assert_array_equal(tables[0], tables[1])
     assert main(["predict", str(cli_files / "run.npz"), str(tmp_path / "raw.npy")]) == 0
+
+
+def test_evaluate_says_once_in_its_own_words_which_classes_were_never_predicted(tmp_path, capsys):
+    import warnings
+    path = str(tmp_path / "iris.npz")
+    assert main(["train", "--dataset", "iris", "--epochs", "1", "--progress", "0", "--checkpoint", path]) == 0
+    capsys.readouterr()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["evaluate", path]) == 0
+    out = capsys.readouterr().out
+    assert not [w for w in caught if "UndefinedMetric" in type(w.message).__name__], caught
+    import re
+    matrix = [list(map(int, line.split()[1:])) for line in out.splitlines() if re.fullmatch(r"\s+\d( +\d+){3}", line)]
+    never = [c for c in range(3) if sum(row[c] for row in matrix) == 0]
+    assert len(matrix) == 3
+    if never:  # one epoch of iris leaves a class unpredicted on this seed; the note names exactly those
+        assert f"{', '.join(map(str, never))} never predicted" in out
+    else:
+        assert "never predicted" not in out

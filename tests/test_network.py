@@ -176,3 +176,17 @@ def test_the_conv_estimator_on_too_few_features_for_its_kernel_is_refused_by_nam
     x, t = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
     with pytest.raises(ValueError, match="leaves 0x0 pixels"):
         ConvNetClassifier(kernel_size=2).fit(x, t)
+
+
+def test_a_conv_net_given_rows_names_the_inputs_shape_in_every_pass():
+    from framework.network import conv_net
+    net = conv_net((1, 8, 8), filters=(2,), hidden_size=4, output_size=3, seed=0)
+    t = np.arange(360) % 3
+    for x, hint in ((np.ones((360, 10)), ""), (np.ones((360, 64)), r"; rows of 64 pixels: x.reshape\(-1, 1, 8, 8\)"),
+                    (np.ones((360, 1, 8, 9)), "")):
+        shape = str(x.shape).replace("(", r"\(").replace(")", r"\)")
+        for call in (net.predict, lambda x: net.accuracy(x, t), lambda x: net.evaluate(x, t)):
+            with pytest.raises(ValueError, match=rf"x must be images of shape \(N, 1, 8, 8\) for this network, "
+                                                 rf"got shape {shape}{hint}"):
+                call(x)
+    assert net.predict(np.ones((2, 1, 8, 8))).shape == (2, 3)

@@ -88,3 +88,26 @@ def test_fit_trains_a_regression_mlp_without_accuracy(rng, capsys):
     assert model.evaluate(x, t)[1] is None and "acc" not in capsys.readouterr().out.splitlines()[0]
     with pytest.raises(ValueError, match=r"t must have shape \(200, 1\)"):
         fit(model, Adam(), x, np.zeros((200, 2)), epochs=1, progress=0)
+
+
+@pytest.mark.parametrize("y, error, message", [
+    (["abc"] * 12, TypeError, r"y must hold real numbers .*dtype <U3; for class labels use MLPClassifier"),
+    (np.array(["1.5"] * 12), TypeError, "y must hold real numbers"),
+    (np.array(["1.5"] * 12, dtype=object), TypeError, r"y must hold real numbers .*got '1.5' among them"),
+    ([1.0] * 11 + [object()], TypeError, "got <object object"),
+    ([1 + 2j] * 12, ValueError, "y must hold real numbers .*Complex data not supported"),
+])
+def test_a_regressor_names_y_when_its_targets_are_not_real_numbers(y, error, message):
+    X = np.random.default_rng(0).random((12, 3))
+    with pytest.raises(error, match=message):
+        MLPRegressor(max_iter=2).fit(X, y)
+
+
+def test_a_regressor_takes_numbers_held_as_objects_as_scikit_learn_does():
+    X = np.random.default_rng(0).random((12, 3))
+    y = np.arange(12.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning of max_iter=2
+        a = MLPRegressor(max_iter=2, random_state=0).fit(X, y.astype(object)).predict(X)
+        b = MLPRegressor(max_iter=2, random_state=0).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
