@@ -11,6 +11,8 @@ import numpy as np
 from .fileio import check_writable
 from .checkpoint import describe_model, optimizer_name, save
 from .checks import check_bool, check_number
+from .doctor import dead_share
+from .layers import ReLU
 
 
 class Callback:
@@ -241,41 +243,64 @@ class ReduceLROnPlateau(Callback):
 
 
 class LayerStatistics(Callback):
-    """Per layer and epoch: the mean and standard deviation of its output, and per parameter the
-    mean gradient norm over the epoch's batches, to watch activations saturate or die and
-    gradients vanish or explode.
+    """Per layer and epoch: the mean and standard deviation of its output (and for a ReLU the share of
+    its units that are dead: 0 for every sample); per parameter the mean gradient norm over the epoch's
+    batches and the mean update/weight ratio |W_after - W_before| / |W_before| of a step, to watch
+    activations saturate or die, gradients vanish or explode, and steps too large (a ratio far above
+    about 1e-3) or too small for the weights.
 
     x_sample: a batch (for example 500 training samples) passed through the network after each
-    epoch, in inference mode. Results: `activations[name]` = {"mean": [...], "std": [...]} with
-    names like "ReLU1", and `gradient_norms[key]` = [...] with keys like "W1", one entry per epoch.
+    epoch, in inference mode. Results: `activations[name]` = {"mean": [...], "std": [...]} (ReLUs also
+    "dead") with names like "ReLU1"; `gradient_norms[key]` and `update_ratios[key]` = [...] with keys
+    like "W1"; one entry per epoch.
     """
 
     def __init__(self, x_sample):
         super().__init__()
         self.x_sample = x_sample
-        self.activations, self.gradient_norms = {}, {}
-        self._sums, self._batches = {}, 0
+        self.activations, self.gradient_norms, self.update_ratios = {}, {}, {}
+        self._sums, self._ratios, self._before, self._batches = {}, {}, {}, 0
+
+    def on_batch_begin(self, batch, logs):
+        for key, value in self.model.params.items():  # the weights before the step, in buffers kept for the run
+            before = self._before.get(key)
+            if before is None or before.shape != value.shape:
+                before = self._before[key] = np.empty_like(value)
+            np.copyto(before, value)
 
     def on_batch_end(self, batch, logs):
         for key, grad in self.model.grads.items():
             self._sums[key] = self._sums.get(key, 0.0) + float(np.sqrt(np.vdot(grad, grad)))
+            before, after = self._before[key], self.model.params[key]
+            weight = float(np.sqrt(np.vdot(before, before)))
+            if weight > 0:  # (biases start at 0: their first step has no ratio and is not counted)
+                step = after - before
+                total, count = self._ratios.get(key, (0.0, 0))
+                self._ratios[key] = (total + float(np.sqrt(np.vdot(step, step))) / weight, count + 1)
         self._batches += 1
 
     def on_epoch_end(self, epoch, logs):
         for key, total in self._sums.items():
             self.gradient_norms.setdefault(key, []).append(total / max(self._batches, 1))
-        self._sums, self._batches = {}, 0
+            total, count = self._ratios.get(key, (0.0, 0))
+            self.update_ratios.setdefault(key, []).append(total / count if count else None)
+        self._sums, self._ratios, self._batches = {}, {}, 0
         out = self.model.check_input(self.x_sample)
         for name, layer in zip(self.model.layer_names, self.model.layers):
             out = layer.forward(out, train=False)
             stats = self.activations.setdefault(name, {"mean": [], "std": []})
             stats["mean"].append(float(out.mean()))
             stats["std"].append(float(out.std()))
+            if isinstance(layer, ReLU):
+                stats.setdefault("dead", []).append(dead_share(out))
 
     def table(self):
         """The last epoch's statistics as text, one line per layer and per parameter."""
-        lines = [f"{'layer':<22} {'mean':>10} {'std':>10}"]
-        lines += [f"{name:<22} {s['mean'][-1]:>10.4f} {s['std'][-1]:>10.4f}" for name, s in self.activations.items()]
-        lines += ["", f"{'parameter':<22} {'|grad|':>10}"]
-        lines += [f"{key:<22} {norms[-1]:>10.3e}" for key, norms in self.gradient_norms.items()]
+        lines = [f"{'layer':<22} {'mean':>10} {'std':>10} {'dead':>6}"]
+        lines += [(f"{name:<22} {s['mean'][-1]:>10.4g} {s['std'][-1]:>10.4g} "
+                   + (f"{s['dead'][-1]:>6.0%}" if "dead" in s else "")).rstrip() for name, s in self.activations.items()]
+        lines += ["", f"{'parameter':<22} {'|grad|':>10} {'update/weight':>14}"]
+        for key, norms in self.gradient_norms.items():
+            ratio = self.update_ratios[key][-1]
+            lines.append(f"{key:<22} {norms[-1]:>10.3e} " + (f"{ratio:>14.3e}" if ratio is not None else f"{'-':>14}"))
         return "\n".join(lines)

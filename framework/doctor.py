@@ -16,6 +16,8 @@ import warnings
 
 import numpy as np
 
+from .layers import ReLU
+
 #: An epoch loss this many times above the starting loss is a run going the wrong way.
 RISE = 3.0
 #: Training accuracy within this of chance, for this many epochs in a row, is a run that learns nothing.
@@ -37,15 +39,20 @@ def chance_accuracy(t):
     return float(np.bincount(t).max() / t.size)
 
 
+def dead_share(out):
+    """The share of the units of a ReLU's output `out` (N, ...) that are 0 for every one of the N samples."""
+    return int(np.count_nonzero(~(out.reshape(len(out), -1) > 0).any(axis=0))) / max(out[0].size, 1)
+
+
 def dead_relu_share(model):
     """The share of ReLU units that gave 0 for every sample of the last forward pass (None without ReLUs
     or after a batch of fewer than DEAD_BATCH samples)."""
-    outputs = [layer.out.reshape(len(layer.out), -1) for layer in getattr(model, "layers", ())
-               if type(layer).__name__ == "ReLU" and getattr(layer, "out", None) is not None]
-    units = sum(out.shape[1] for out in outputs)
+    outputs = [layer.out for layer in getattr(model, "layers", ())
+               if isinstance(layer, ReLU) and getattr(layer, "out", None) is not None]
+    units = sum(out[0].size for out in outputs)
     if not units or len(outputs[0]) < DEAD_BATCH:
         return None
-    return sum(int(np.count_nonzero(~(out > 0).any(axis=0))) for out in outputs) / units
+    return sum(dead_share(out) * out[0].size for out in outputs) / units
 
 
 class Doctor:

@@ -110,3 +110,50 @@ def test_layer_statistics_show_vanishing_gradients_for_tiny_initial_weights():
     assert runs[0.01].gradient_norms["W1"][-1] < 1e-3 * runs["he"].gradient_norms["W1"][-1]
     assert runs[0.01].activations["ReLU4"]["std"][-1] < 1e-4 < runs["he"].activations["ReLU4"]["std"][-1]
     assert "parameter" in runs["he"].table()
+
+
+def test_layer_statistics_report_dead_relus_and_the_update_to_weight_ratio():
+    import warnings
+
+    from framework.doctor import TrainingWarning
+    (x, t), _ = load_digits(normalize=False)  # raw pixels 0..16, as the diverging run
+    runs = {}
+    for lr in (0.01, 1000.0):
+        stats = LayerStatistics(x[:300] / (16 if lr < 1 else 1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrainingWarning)
+            fit(MLP(64, [50], 10, seed=0), SGD(lr=lr), x / (16 if lr < 1 else 1), t, epochs=2, progress=0,
+                callbacks=[stats])
+        runs[lr] = stats
+    good, bad = runs[0.01], runs[1000.0]
+    assert set(good.activations["ReLU1"]) == {"mean", "std", "dead"} and "dead" not in good.activations["Affine1"]
+    assert good.activations["ReLU1"]["dead"][-1] < 0.1 < 0.9 < bad.activations["ReLU1"]["dead"][-1]
+    assert good.update_ratios["W1"][-1] < 1e-2 < 1e-1 < bad.update_ratios["W1"][0]  # then dead: no steps at all
+    assert bad.update_ratios["W1"][-1] == 0.0
+    assert len(good.update_ratios["b1"]) == 2 and all(r > 0 for r in good.update_ratios["b1"])
+    table = bad.table()
+    assert "update/weight" in table and "dead" in table and "%" in table.splitlines()[2]
+
+
+def test_the_update_ratio_and_dead_share_are_what_they_say():
+    from framework.callbacks import LayerStatistics as Stats
+    from framework.doctor import dead_share
+    out = np.array([[0.0, 1.0, 0.0], [0.0, 2.0, 3.0]])
+    assert dead_share(out) == 1 / 3
+    assert dead_share(np.zeros((4, 2, 3, 3))) == 1.0
+    net = MLP(4, [3], 2, seed=0)
+    stats = Stats(np.ones((2, 4)))
+    stats.set_context(net, None, None, None)
+    before = {key: value.copy() for key, value in net.params.items()}
+    stats.on_batch_begin(0, {})
+    for key in net.params:
+        net.grads[key][...] = 1.0
+        net.params[key] += 0.5  # a step of 0.5 in every entry
+    stats.on_batch_end(0, {})
+    stats.on_epoch_end(1, {})
+    for key, value in before.items():
+        norm = np.linalg.norm(value)
+        expected = None if norm == 0 else 0.5 * np.sqrt(value.size) / norm
+        assert stats.update_ratios[key] == [expected] if expected is None else \
+            abs(stats.update_ratios[key][0] - expected) <= 1e-12 * expected
+    assert stats.update_ratios["b1"] == [None] and "-" in stats.table()
