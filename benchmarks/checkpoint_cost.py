@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from framework.history import History  # noqa: E402
-from framework.io import load_checkpoint, save  # noqa: E402
+from framework.checkpoint import load_checkpoint, save  # noqa: E402
 from framework.network import MLP  # noqa: E402
 from framework.optimizers import Adam  # noqa: E402
 

@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from framework import io, plot
+from framework import checkpoint as checkpoints, plot
 from framework.callbacks import Callback
 from framework.datasets import load_mnist
 from framework.network import DeepConvNet
@@ -58,7 +58,7 @@ def main(argv=None):
     accuracy = network.accuracy(x_test, t_test)
 
     # ch08/half_float_network.py: the same weights rounded to float16 give (almost) the same answers
-    half = io.load(io.save(network, os.path.join(args.out, "deep_convnet.npz")))
+    half = checkpoints.load(checkpoints.save(network, os.path.join(args.out, "deep_convnet.npz")))
     for value in half.params.values():
         value[...] = value.astype(np.float16)
     accuracy16 = half.accuracy(x_test.astype(np.float16), t_test)

@@ -2,7 +2,7 @@
 
 On digits (8x8 images) the book's 5x5 filters become 3x3 with padding 1 (a 5x5 filter would leave
 4x4 pixels); on MNIST, when its files are in datasets/mnist (python -m framework download mnist),
-it is the book's net as it is. The weights are saved with framework.io (the book pickles them),
+it is the book's net as it is. The weights are saved with framework.checkpoint (the book pickles them),
 and the accuracy curves are drawn as the book's figure 7-22.
 
     python examples/train_convnet.py --epochs 60
@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from framework import io, plot
+from framework import checkpoint as checkpoints, plot
 from framework.book import Trainer
 from framework.datasets import load_digits, load_mnist
 from framework.network import SimpleConvNet
@@ -46,7 +46,7 @@ def main(argv=None):
         print(f"epoch {epoch:>3}: train acc {train:.4f}, test acc {test:.4f}")
     accuracy = network.accuracy(x_test, t_test)
     print(f"test accuracy {accuracy:.4f}")
-    print("weights:", io.save(network, os.path.join(args.out, "convnet.npz")))
+    print("weights:", checkpoints.save(network, os.path.join(args.out, "convnet.npz")))
     if plot.available():
         plt = plot._pyplot()
         fig, ax = plt.subplots(figsize=(6, 4))

@@ -6,7 +6,7 @@ BatchNormalization), losses (SoftmaxCrossEntropy, ...), conv and im2col (Convolu
 sequential (Sequential), network (MLP, SimpleConvNet, DeepConvNet), optimizers (SGD ... AdamW),
 training (Trainer, fit), augment (the book's data augmentation), naive_layers (MulLayer, AddLayer).
 Around them: engine (all the speed machinery), checks (argument checks), checkpoint (save, load;
-also as io), fileio (atomic writes), history, callbacks, schedules, datasets, preprocessing,
+also as the old name io), fileio (atomic writes), history, callbacks, schedules, datasets, preprocessing,
 terminal, plot, gradcheck, trace, book and book_convnets (the book's names, ch. 3-8), estimator
 (MLPClassifier, ...), cli (python -m framework). Importing this package imports
 NumPy only; scikit-learn, tqdm, matplotlib and threadpoolctl are imported where they are needed.

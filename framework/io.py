@@ -1,4 +1,5 @@
-"""The old name of framework.checkpoint, kept so that existing code runs: `framework.io` is that module."""
+"""The old name of framework.checkpoint, kept for code written against it (and the API contract):
+`framework.io` is that module. The project's own code imports framework.checkpoint."""
 import sys
 
 from . import checkpoint

@@ -3,7 +3,7 @@ message that names the argument, what was expected and what was received."""
 import numpy as np
 import pytest
 
-from framework import datasets, functions as F, io, layers as L, optimizers as O, schedules
+from framework import checkpoint as checkpoints, datasets, functions as F, layers as L, optimizers as O, schedules
 from framework.callbacks import EarlyStopping, ModelCheckpoint
 from framework.history import History
 from framework.network import MLP, Sequential
@@ -29,7 +29,7 @@ def batchnorm():
 def not_a_checkpoint(tmp_path):
     path = tmp_path / "other.npz"
     np.savez(path, weights=np.zeros(2))
-    return io.load(path)
+    return checkpoints.load(path)
 
 
 def set_wrong_shape():
@@ -224,7 +224,7 @@ def test_the_table_is_large_and_distinct():
 
 
 def test_a_file_that_is_not_ours(tmp_path):
-    with pytest.raises(io.CheckpointError, match="is not a framework checkpoint .no __framework__ entry."):
+    with pytest.raises(checkpoints.CheckpointError, match="is not a framework checkpoint .no __framework__ entry."):
         not_a_checkpoint(tmp_path)
 
 

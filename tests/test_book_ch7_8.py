@@ -263,14 +263,14 @@ def test_book_conv_nets_take_the_books_label_column_and_one_hot_rows(mnist_like)
 
 
 def test_the_command_line_trains_the_deep_conv_net_and_saves_it(tmp_path, capsys):
-    from framework import io
+    from framework import checkpoint as checkpoints
     from framework.cli import main
     from framework.network import DeepConvNet as Ours
     path = tmp_path / "deep.npz"
     assert main(["train", "--model", "deepconvnet", "--epochs", "2", "--progress", "0", "--checkpoint", str(path)]) == 0
     accuracy = float(capsys.readouterr().out.strip().splitlines()[-1].split()[-1])
     assert accuracy > 0.3  # two epochs on digits as 8x8 images; 0.1 is chance
-    assert type(io.load(path)) is Ours and main(["evaluate", str(path)]) == 0
+    assert type(checkpoints.load(path)) is Ours and main(["evaluate", str(path)]) == 0
 
 
 def test_the_chapter_4_to_6_networks_take_the_books_label_column_too():

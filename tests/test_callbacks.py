@@ -6,7 +6,7 @@ import pytest
 
 from framework.callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint, ReduceLROnPlateau
 from framework.history import History
-from framework.io import load_checkpoint
+from framework.checkpoint import load_checkpoint
 from framework.network import MLP
 from framework.optimizers import SGD, Adam
 from framework.schedules import Constant, CosineAnnealing, ExponentialDecay, StepDecay
@@ -135,5 +135,5 @@ def test_an_interrupted_early_stopping_run_resumes_to_the_same_weights_and_histo
     # The file stays resumable, holds the last epoch's weights, and the best ones beside them.
     final = load_checkpoint(path)
     assert final.epoch == history.epochs and final.training_state["best"]["epoch"] == best
-    from framework.io import load
+    from framework.checkpoint import load
     np.testing.assert_array_equal(load(path).params["W1"], model.params["W1"])

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from framework import io
+from framework import checkpoint as checkpoints
 from framework.callbacks import EarlyStopping, ModelCheckpoint
-from framework.io import CheckpointError, load, load_checkpoint
+from framework.checkpoint import CheckpointError, load, load_checkpoint
 from framework.network import MLP, Sequential
 from framework.optimizers import Adam, Momentum
 from framework.training import fit
@@ -23,12 +23,12 @@ def trained(tmp_path_factory):
         callbacks=[EarlyStopping(patience=5), ModelCheckpoint(path)], progress=0)
     with np.load(path, allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
-    return json.loads(str(arrays.pop(io.META_KEY))), arrays
+    return json.loads(str(arrays.pop(checkpoints.META_KEY))), arrays
 
 
 def write(tmp_path, meta, arrays, name="crafted.npz"):
     path = tmp_path / name
-    np.savez(path, **arrays, **{io.META_KEY: np.array(json.dumps(meta))})
+    np.savez(path, **arrays, **{checkpoints.META_KEY: np.array(json.dumps(meta))})
     return path
 
 
@@ -164,13 +164,13 @@ def test_version_1_files_with_the_history_as_json_still_load(tmp_path, trained):
 def test_everything_that_defines_the_loss_round_trips(tmp_path):
     model = MLP(4, [3], 2, seed=0)
     model.weight_decay = 0.5  # changed after construction
-    io.save(model, tmp_path / "m.npz")
+    checkpoints.save(model, tmp_path / "m.npz")
     assert load(tmp_path / "m.npz").weight_decay == 0.5
     per_sample = MLP(4, [3], 2, seed=0, weight_decay=0.1, weight_decay_per_sample=True)
-    io.save(per_sample, tmp_path / "p.npz")
+    checkpoints.save(per_sample, tmp_path / "p.npz")
     assert load(tmp_path / "p.npz").weight_decay_per_sample is True
     sequential = Sequential(model.layers, weight_decay=0.25)
-    io.save(sequential, tmp_path / "s.npz")
+    checkpoints.save(sequential, tmp_path / "s.npz")
     x, t = np.ones((2, 4)), [0, 1]
     assert load(tmp_path / "s.npz").loss(x, t) == pytest.approx(sequential.loss(x, t), rel=1e-12)
 
@@ -178,7 +178,7 @@ def test_everything_that_defines_the_loss_round_trips(tmp_path):
 def test_loading_into_another_optimizer_class_is_refused(tmp_path, trained):
     path = write(tmp_path, *trained)
     with pytest.raises(CheckpointError, match="trained with Adam, not Momentum"):
-        io.restore(MLP(5, [4], 3, seed=0), path, Momentum())
+        checkpoints.restore(MLP(5, [4], 3, seed=0), path, Momentum())
 
 
 def test_an_entry_whose_header_declares_terabytes_is_refused_before_anything_is_allocated(trained, tmp_path):
@@ -215,10 +215,10 @@ def test_a_damaged_layer_of_a_sequential_is_refused_before_anything_is_allocated
     from framework.layers import Affine, BatchNormalization, ReLU
     model = Sequential([Affine(np.zeros((5, 4)), np.zeros(4)), BatchNormalization(np.ones(4), np.zeros(4)), ReLU(),
                         Affine(np.zeros((4, 3)), np.zeros(3))])
-    io.save(model, tmp_path / "s.npz")
+    checkpoints.save(model, tmp_path / "s.npz")
     with np.load(tmp_path / "s.npz", allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
-    meta = json.loads(str(arrays.pop(io.META_KEY)))
+    meta = json.loads(str(arrays.pop(checkpoints.META_KEY)))
     meta["model"]["layers"][index] = spec
     with pytest.raises(CheckpointError) as info:
         load(write(tmp_path, meta, arrays))

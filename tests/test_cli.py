@@ -57,7 +57,7 @@ def test_checkpoint_resume_evaluate_predict(tmp_path, capsys):
     assert main(["train", "--epochs", "4", "--progress", "2", "--resume", str(path), "--checkpoint", str(path)]) == 0
     out = capsys.readouterr().out
     assert "resuming" in out and "epoch 3/4" in out and "epoch 1/4" not in out
-    from framework.io import load_checkpoint
+    from framework.checkpoint import load_checkpoint
     assert load_checkpoint(path).epoch == 4
 
     assert main(["evaluate", str(path)]) == 0
@@ -82,7 +82,7 @@ def test_early_stopping_flag_records_best_epoch(tmp_path, capsys):
     path = tmp_path / "run.npz"
     assert main(["train", "--epochs", "40", "--progress", "2", "--early-stopping", "--patience", "2",
                  "--lr", "0.03", "--checkpoint", str(path)]) == 0
-    from framework.io import load_checkpoint
+    from framework.checkpoint import load_checkpoint
     history = load_checkpoint(path).history
     assert history.best_epoch is not None and history.epochs == history.best_epoch + 2 < 40
 
@@ -120,7 +120,7 @@ def test_other_datasets_and_an_unknown_one(capsys):
 def test_cli_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, capsys):
     import numpy as np
 
-    from framework.io import load_checkpoint
+    from framework.checkpoint import load_checkpoint
     straight, split = tmp_path / "straight.npz", tmp_path / "split.npz"
     common = ["--progress", "0", "--dropout", "0.1", "--batchnorm", "--optimizer", "rmsprop"]
     assert main(["train", "--epochs", "4", "--checkpoint", str(straight)] + common) == 0
@@ -135,7 +135,7 @@ def test_cli_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, capsys):
 def test_an_interrupted_early_stopping_run_resumes_from_the_command_line(tmp_path, capsys):
     import numpy as np
 
-    from framework.io import load, load_checkpoint
+    from framework.checkpoint import load, load_checkpoint
     flags = ["--progress", "0", "--early-stopping", "--patience", "2", "--lr", "0.03", "--dropout", "0.1"]
     straight = tmp_path / "straight.npz"
     assert main(["train", "--epochs", "40", "--checkpoint", str(straight)] + flags) == 0
@@ -267,11 +267,11 @@ def test_predict_reads_each_output_as_the_models_loss_does(loss, header, tmp_pat
     """A multilabel model's outputs are each a yes/no (no argmax "label" across them); a regression's are values."""
     import numpy as np
 
-    from framework import io
+    from framework import checkpoint as checkpoints
     from framework.network import MLP
     model = MLP(4, [5], 3, loss=loss, seed=0)
     x = np.random.default_rng(0).normal(size=(6, 4))
-    io.save(model, tmp_path / "m.npz")
+    checkpoints.save(model, tmp_path / "m.npz")
     np.save(tmp_path / "x.npy", x)
     capsys.readouterr()
     assert main(["predict", str(tmp_path / "m.npz"), str(tmp_path / "x.npy")]) == 0
@@ -293,7 +293,7 @@ def test_predict_scales_raw_rows_as_training_did_and_says_how_to_skip_it(cli_fil
     import numpy as np
     from sklearn.datasets import load_digits
 
-    from framework import io
+    from framework import checkpoint as checkpoints
     raw = load_digits().data[:20]
     np.save(tmp_path / "raw.npy", raw)
     np.savetxt(tmp_path / "scaled.csv", raw / 16, delimiter=",")
@@ -302,7 +302,7 @@ def test_predict_scales_raw_rows_as_training_did_and_says_how_to_skip_it(cli_fil
         capsys.readouterr()
         assert main(["predict", str(cli_files / "run.npz")] + [a.format(f=tmp_path) for a in argv]) == 0
         tables.append(np.loadtxt(capsys.readouterr().out.splitlines()[1:], delimiter=","))
-    expected = io.load(cli_files / "run.npz").predict_proba(raw / 16)
+    expected = checkpoints.load(cli_files / "run.npz").predict_proba(raw / 16)
     np.testing.assert_allclose(tables[0][:, 1:], expected, rtol=1e-5, atol=1e-7)
     np.testing.assert_array_equal(tables[0], tables[1])
     assert main(["predict", str(cli_files / "run.npz"), str(tmp_path / "raw.npy")]) == 0

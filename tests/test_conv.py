@@ -4,7 +4,7 @@ everything an MLP does: fit, checkpoints, resume, trace, gradient_check, LayerSt
 import numpy as np
 import pytest
 
-from framework import io
+from framework import checkpoint as checkpoints
 from framework.callbacks import LayerStatistics, ModelCheckpoint
 from framework.datasets import load_digits
 from framework.gradcheck import gradient_check
@@ -179,7 +179,7 @@ def test_a_conv_net_trains_saves_resumes_and_is_traced(tmp_path):
     assert resumed_history.loss == history.loss
     for key, value in model.params.items():
         np.testing.assert_array_equal(resumed.params[key], value)
-    loaded = io.load(tmp_path / "straight.npz")
+    loaded = checkpoints.load(tmp_path / "straight.npz")
     np.testing.assert_array_equal(loaded.predict(x_test[:5]), model.predict(x_test[:5]))
     assert loaded.input_shape == (1, 8, 8)
     traced = trace(conv_net((1, 8, 8), filters=(2,), hidden_size=4, seed=0), x[:2], t[:2])

@@ -12,7 +12,7 @@ from framework.doctor import TrainingWarning
 
 from framework import engine
 from framework.datasets import load_digits, standardize
-from framework.io import load_checkpoint
+from framework.checkpoint import load_checkpoint
 from framework.network import MLP
 from framework.optimizers import SGD, Adam
 from framework.training import DivergenceError, fit

@@ -147,15 +147,15 @@ def test_wrong_feature_count_and_1d_input(rng):
 
 
 def test_the_books_dropout_is_chosen_when_the_network_is_built_and_saved_with_it(tmp_path):
-    from framework import book, io
+    from framework import book, checkpoint as checkpoints
     from framework.layers import Dropout
     model = MLP(4, [3, 3], 2, dropout=0.5, inverted_dropout=False, seed=0)
     assert [layer.inverted for layer in model.layers if isinstance(layer, Dropout)] == [False, False]
-    io.save(model, tmp_path / "m.npz")
-    assert not any(layer.inverted for layer in io.load(tmp_path / "m.npz").layers if isinstance(layer, Dropout))
+    checkpoints.save(model, tmp_path / "m.npz")
+    assert not any(layer.inverted for layer in checkpoints.load(tmp_path / "m.npz").layers if isinstance(layer, Dropout))
     extend = book.MultiLayerNetExtend(4, [3], 2, use_dropout=True, seed=0)
-    io.save(extend, tmp_path / "book.npz")  # saved by the book's own arguments, loaded as the book's class
-    loaded = io.load(tmp_path / "book.npz")
+    checkpoints.save(extend, tmp_path / "book.npz")  # saved by the book's own arguments, loaded as the book's class
+    loaded = checkpoints.load(tmp_path / "book.npz")
     assert type(loaded) is book.MultiLayerNetExtend and loaded.config["use_dropout"] is True
     assert not any(layer.inverted for layer in loaded.layers if isinstance(layer, Dropout))
     with pytest.raises(TypeError, match="inverted_dropout must be True or False"):

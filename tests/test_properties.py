@@ -8,7 +8,7 @@ from hypothesis.extra.numpy import arrays  # noqa: E402
 
 from conftest import rel_error  # noqa: E402
 from framework.functions import log_softmax, numerical_gradient, one_hot, softmax, softmax_cross_entropy  # noqa: E402
-from framework.io import load, save  # noqa: E402
+from framework.checkpoint import load, save  # noqa: E402
 from framework.layers import Affine, BatchNormalization, Dropout, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh  # noqa: E402
 from framework.network import MLP  # noqa: E402
 from framework.optimizers import Adam  # noqa: E402

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from framework import io
+from framework import checkpoint as checkpoints
 from framework.callbacks import ModelCheckpoint
-from framework.io import CheckpointError, load, load_checkpoint, save
+from framework.checkpoint import CheckpointError, load, load_checkpoint, save
 from framework.layers import Affine, BatchNormalization, Dropout, Identity, ReLU, Sigmoid, Tanh
 from framework.network import MLP, Sequential
 from framework.optimizers import OPTIMIZERS, Adam
@@ -104,7 +104,7 @@ def test_not_our_file_and_bad_json(tmp_path, saved):
     (tmp_path / "text.npz").write_text("hello")
     with pytest.raises(CheckpointError, match="not a readable framework checkpoint"):
         load(tmp_path / "text.npz")
-    corrupt(saved, io.META_KEY, np.array("{not json"))
+    corrupt(saved, checkpoints.META_KEY, np.array("{not json"))
     with pytest.raises(CheckpointError, match="not valid JSON"):
         load(saved)
     with pytest.raises(FileNotFoundError):
@@ -121,7 +121,7 @@ def test_interrupted_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
         f.write(b"PK\x03\x04 half a zip")
         raise OSError("disk full")
 
-    monkeypatch.setattr(io.np, "savez", failing_savez)
+    monkeypatch.setattr(checkpoints.np, "savez", failing_savez)
     model.params["W1"] += 1
     with pytest.raises(OSError, match="disk full"):
         save(model, path)
@@ -131,16 +131,16 @@ def test_interrupted_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
 
 def test_restore_refuses_another_architecture(tmp_path, saved):
     with pytest.raises(CheckpointError, match="different architecture"):
-        io.restore(MLP(4, [5], 2, seed=0), saved)
+        checkpoints.restore(MLP(4, [5], 2, seed=0), saved)
 
 
 RESUME_SCRIPT = r"""
 import json, sys
 import numpy as np
-from framework.io import load_checkpoint
+from framework.checkpoint import load_checkpoint
 from framework.training import fit
 sys.path.insert(0, sys.argv[3])
-from test_io import small_data, RUN
+from test_checkpoint import small_data, RUN
 checkpoint = load_checkpoint(sys.argv[1])
 x, t = small_data()
 history = fit(checkpoint.model, checkpoint.optimizer, x, t, resume_from=sys.argv[1], **RUN)
