@@ -10,7 +10,7 @@ import numpy as np
 
 from .fileio import check_writable
 from .checkpoint import describe_model, optimizer_name, save
-from .checks import check_bool, check_number
+from .checks import check_bool, check_lr, check_number
 from .doctor import dead_share
 from .layers import ReLU
 
@@ -201,7 +201,7 @@ class LearningRateScheduler(Callback):
 
     def on_epoch_begin(self, epoch, logs):
         lr = self.schedule(epoch)
-        self.optimizer.lr = check_number(lr, f"schedule({epoch})", low=0)
+        self.optimizer.lr = check_lr(lr, f"schedule({epoch})")
 
     def __repr__(self):
         return f"LearningRateScheduler({self.schedule!r})"
@@ -219,7 +219,7 @@ class ReduceLROnPlateau(Callback):
         self.monitor, self.min_delta = monitor, min_delta
         self.factor = check_number(factor, "factor", low=0, high=1, low_open=True, high_open=True)
         self.patience = check_number(patience, "patience", low=1, integer=True)
-        self.min_lr = check_number(min_lr, "min_lr", low=0)
+        self.min_lr = check_lr(min_lr, "min_lr")
 
     def on_train_begin(self, logs):
         self.tracker = Monitor(self.monitor, self.min_delta)

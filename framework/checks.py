@@ -176,6 +176,12 @@ def check_number(value, name, low=None, high=None, low_open=False, high_open=Fal
     return int(value) if integer else float(value)
 
 
+def check_lr(lr, name="lr"):
+    """A learning rate: a finite number >= 0. The one rule for every rate (optimizers, schedules, the CLI,
+    a loaded checkpoint), torch.optim's: 0 is where a schedule may end (cosine's min_lr), a step then moves nothing."""
+    return check_number(lr, name, low=0)
+
+
 #: The most BLAS threads a count may ask for (more than any machine has; OpenBLAS takes a C int).
 MAX_THREADS = 4096
 

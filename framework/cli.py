@@ -78,7 +78,7 @@ def build_parser():
                        help="hidden layer sizes, e.g. --hidden 256 128")
     train.add_argument("--activation", default="relu", choices=tuple(ACTIVATIONS))
     train.add_argument("--optimizer", default="adam", choices=tuple(OPTIMIZERS))
-    train.add_argument("--lr", type=number(low=0, low_open=True), default=3e-3, help="learning rate")
+    train.add_argument("--lr", type=number(low=0), default=3e-3, help="learning rate")
     train.add_argument("--epochs", type=number(int, low=0), default=50,
                        help="total epochs (a resumed run continues up to it)")
     train.add_argument("--batch-size", type=POSITIVE, default=32, help="samples per batch")

@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from . import engine
-from .checks import check_number
+from .checks import check_lr, check_number
 
 
 class Optimizer:
@@ -29,7 +29,7 @@ class Optimizer:
     squared_state_names = ()
 
     def __init__(self, lr, clip_norm=None):
-        self.lr = check_number(lr, "lr", low=0, low_open=True)
+        self.lr = check_lr(lr)
         self.clip_norm = None if clip_norm is None else check_number(clip_norm, "clip_norm", low=0, low_open=True)
         self.t = 0  # number of update() calls so far
         for name in self.state_names:

@@ -5,14 +5,13 @@ epoch. A schedule depends on the epoch only, so a resumed run follows the same r
 Reduce-on-plateau depends on the measured loss instead: see `callbacks.ReduceLROnPlateau`.
 """
 import math
-import sys
 
-from .checks import check_number
+from .checks import check_lr, check_number
 
 
 class Schedule:
     def __init__(self, lr):
-        self.lr = check_number(lr, "lr", low=0, low_open=True)
+        self.lr = check_lr(lr)
 
     def __call__(self, epoch):
         raise NotImplementedError
@@ -63,7 +62,7 @@ class CosineAnnealing(Schedule):
     def __init__(self, lr, epochs, min_lr=0.0):
         super().__init__(lr)
         self.epochs = check_number(epochs, "epochs", low=1, integer=True)
-        self.min_lr = check_number(min_lr, "min_lr", low=0)
+        self.min_lr = check_lr(min_lr, "min_lr")
 
     def __call__(self, epoch):
         progress = min(epoch - 1, self.epochs) / self.epochs
@@ -80,6 +79,4 @@ def _scaled(schedule, epoch, power):
     if not math.isfinite(lr):
         raise ValueError(f"{schedule!r} gives lr = {schedule.lr} * {schedule.gamma} ** {power} at epoch {epoch}, "
                          "which is beyond float range; choose a gamma nearer 1 or fewer epochs")
-    # A decay that underflows keeps the smallest positive rate: a long run goes on (learning next to
-    # nothing), where an error would end it with its epochs lost.
-    return max(lr, sys.float_info.min)
+    return lr  # a decay that underflows reaches 0, a rate the optimizers take (check_lr): the run goes on

@@ -83,7 +83,7 @@ CASES = [
     ("loss t length", lambda: net().loss(np.zeros((5, 4)), [0, 1]), ValueError, ["t must have one entry per sample", "expected 5", "got 2"]),
     ("params wrong shape", set_wrong_shape, ValueError, ["params['W1'] must have shape (4, 3)", "(3, 4)"]),
     # optimizers and schedules
-    ("SGD negative lr", lambda: O.SGD(lr=-0.1), ValueError, ["lr must be > 0", "-0.1"]),
+    ("SGD negative lr", lambda: O.SGD(lr=-0.1), ValueError, ["lr must be >= 0", "-0.1"]),
     ("Adam beta1 1", lambda: O.Adam(beta1=1.0), ValueError, ["beta1 must be < 1", "1.0"]),
     ("Momentum momentum 2", lambda: O.Momentum(momentum=2), ValueError, ["momentum must be <= 1", "2"]),
     ("clip_norm 0", lambda: O.SGD(clip_norm=0), ValueError, ["clip_norm must be > 0", "got 0"]),

@@ -72,7 +72,7 @@ META_CASES = [
     ("absurd hidden size", set_in(["model", "config", "hidden_sizes"], [10 ** 6, 10 ** 6]), ["needs", "GiB", "more than this machine"]),
     ("negative seed", set_in(["model", "config", "seed"], -3), ["seed must be an integer >= 0", "-3"]),
     ("unknown optimizer", set_in(["optimizer", "class"], "Lion"), ["unknown optimizer 'Lion'"]),
-    ("bad optimizer setting", set_in(["optimizer", "hyper", "lr"], -1), ["settings", "lr must be > 0", "-1"]),
+    ("bad optimizer setting", set_in(["optimizer", "hyper", "lr"], -1), ["settings", "lr must be >= 0", "-1"]),
     ("unknown optimizer setting", set_in(["optimizer", "hyper", "gamma"], 2), ["settings", "gamma"]),
     ("step count a float", set_in(["optimizer", "t"], 3.5), ["step count t must be an integer >= 0", "3.5"]),
     ("step count negative", set_in(["optimizer", "t"], -1), ["step count t must be an integer >= 0", "-1"]),

@@ -87,7 +87,7 @@ def test_state_and_updates_keep_float32(cls):
 
 
 def test_bad_hyperparameters_and_shapes():
-    with pytest.raises(ValueError, match="lr must be > 0, got -0.1"):
+    with pytest.raises(ValueError, match="lr must be >= 0, got -0.1"):
         SGD(lr=-0.1)
     with pytest.raises(ValueError, match="beta1 must be < 1"):
         Adam(beta1=1.0)
@@ -103,3 +103,35 @@ def test_plain_numbers_are_the_book_optimizers_and_refused_by_ours_with_the_way_
     assert params["x"] == -7.35 and type(params["x"]) is float and params["y"].tolist() == [-0.5, -0.5]
     with pytest.raises(TypeError, match=r"params\['x'\] must be a float numpy array.*framework.book's optimizers"):
         SGD(lr=0.5).update({"x": -7.0}, {"x": 0.7})
+
+
+def test_one_rule_for_every_learning_rate_and_a_run_that_a_schedule_took_to_zero_resumes(tmp_path):
+    from framework.callbacks import LearningRateScheduler, ModelCheckpoint
+    from framework.checkpoint import load_checkpoint
+    from framework.cli import main
+    from framework.network import MLP
+    from framework.schedules import CosineAnnealing, ExponentialDecay
+    from framework.training import fit
+    from framework.optimizers import OPTIMIZERS
+    makers = [lambda lr, cls=cls: cls(lr=lr) for cls in OPTIMIZERS.values()]
+    makers += [lambda lr: CosineAnnealing(lr, 3), lambda lr: CosineAnnealing(1.0, 3, min_lr=lr),
+               lambda lr: ExponentialDecay(lr)]
+    for make in makers:
+        assert make(0.0) is not None and make(0) is not None
+        for bad, error in ((-0.1, ValueError), (float("inf"), ValueError), ("0.1", TypeError)):
+            with pytest.raises(error, match=r"lr must be (>= 0|finite|a number), got"):
+                make(bad)
+    with pytest.raises(SystemExit):
+        main(["train", "--lr", "-0.1"])
+    rng = np.random.default_rng(0)
+    x, t = rng.random((40, 4)), rng.integers(0, 2, 40)
+    path = tmp_path / "cosine.npz"
+    whole, optimizer = MLP(4, [3], 2, seed=0), Adam(lr=0.01)
+    scheduler = LearningRateScheduler(CosineAnnealing(0.01, 2))  # epoch 3 and on: lr = min_lr = 0
+    fit(whole, optimizer, x, t, epochs=4, progress=0, seed=0, callbacks=[scheduler, ModelCheckpoint(path)])
+    saved = load_checkpoint(path)
+    assert saved.optimizer.lr == 0.0 and saved.history.lr[-1] == 0.0
+    fit(saved.model, saved.optimizer, x, t, epochs=5, progress=0, seed=0, resume_from=saved,
+        callbacks=[LearningRateScheduler(CosineAnnealing(0.01, 2))])
+    before = whole.get_weights()["params"]
+    assert all(np.array_equal(saved.model.params[k], before[k]) for k in before)  # lr 0: nothing moves
