@@ -256,16 +256,19 @@ def check_allocation(numbers_needed, dtype, what):
 
 
 def check_layers(layers, loss):
-    """Sequential's layers as a non-empty list of layer instances (forward and backward), its loss one too or None."""
+    """Sequential's layers as a non-empty list of layer instances (forward and backward); its loss a
+    losses.Loss instance (what the network, the trainer and checkpoints rely on), or None."""
     if not isinstance(layers, (list, tuple)):
         raise TypeError(f"layers must be a list of layers, got {layers!r}")
     if not layers:
         raise ValueError("layers must hold at least one layer, got an empty list")
-    for i, layer in enumerate(list(layers) + [loss]):
-        if layer is not None and (isinstance(layer, type) or not (hasattr(layer, "forward")
-                                                                 and hasattr(layer, "backward"))):
-            what = "loss" if i == len(layers) else f"layers[{i}]"
-            raise TypeError(f"{what} must be a layer instance with forward and backward, such as ReLU(), "
+    from .losses import Loss
+    if loss is not None and (isinstance(loss, type) or not isinstance(loss, Loss)):
+        raise TypeError(f"loss must be a loss layer instance (framework.losses.Loss: SoftmaxCrossEntropy(), "
+                        f"MeanSquaredError(), ... or a subclass of your own), got {loss!r}")
+    for i, layer in enumerate(layers):
+        if isinstance(layer, type) or not (hasattr(layer, "forward") and hasattr(layer, "backward")):
+            raise TypeError(f"layers[{i}] must be a layer instance with forward and backward, such as ReLU(), "
                             f"got {layer!r}")
     return list(layers)
 

@@ -9,7 +9,6 @@ import numpy as np
 from . import callbacks, checkpoint as checkpoints, datasets, schedules
 from .fileio import atomic_write_text
 from .gradcheck import gradient_check
-from .losses import PoissonDeviance, SigmoidCrossEntropy, SoftmaxCrossEntropy
 from .network import ACTIVATIONS, MLP, DeepConvNet, conv_net
 from .optimizers import OPTIMIZERS
 from .fileio import check_writable
@@ -426,21 +425,20 @@ def prediction_table(model, x):
     output's 0/1 and its probability; a regression: the predicted values (for Poisson, exp of the scores)."""
     def rows(*tables):
         return [",".join(f"{v:.6g}" for table in tables for v in table[i]) for i in range(len(x))]
-    loss = model.loss_layer
-    if isinstance(loss, SoftmaxCrossEntropy):
-        p = model.predict_proba(x)
+    loss, scores = model.loss_layer, model.predict(x)
+    labels = loss.labels(scores)
+    if labels is None:  # a regression: the predicted values (for a log link, the mean it gives)
+        y = loss.predictions(scores)
+        lines = [",".join(f"y{k}" for k in range(y.shape[1]))] + rows(y)
+    elif labels.ndim == 1:  # one class per row
+        p = loss.probabilities(scores)
         lines = ["label," + ",".join(f"p{c}" for c in range(p.shape[1]))]
-        lines += [f"{row.argmax()},{text}" for row, text in zip(p, rows(p))]
-    elif isinstance(loss, SigmoidCrossEntropy):  # each output on its own: no argmax across outputs
-        p = model.predict_proba(x)
+        lines += [f"{label},{text}" for label, text in zip(labels, rows(p))]
+    else:  # a 0/1 per output, each on its own
+        p = loss.probabilities(scores)
         outputs = range(p.shape[1])
         lines = [",".join([f"label{k}" for k in outputs] + [f"p{k}" for k in outputs])]
-        lines += rows((p > 0.5).astype(np.int64), p)
-    else:
-        y = model.predict(x)
-        if isinstance(loss, PoissonDeviance):
-            y = np.exp(y)  # the predicted mean: the loss's log link undone
-        lines = [",".join(f"y{k}" for k in range(y.shape[1]))] + rows(y)
+        lines += rows(labels, p)
     return "\n".join(lines) + "\n"
 
 

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .datasets import MNIST_FILES, data_home
+from .datasets import data_home
 
 #: Mirrors tried in order (each holds the four .gz files under the same names).
 MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",

@@ -28,11 +28,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import engine, optimizers
 from .callbacks import Callback, Monitor
 from .functions import log_softmax, sigmoid, softmax
-from .losses import PoissonDeviance
-from .network import LOSSES, MLP, conv_net
+from .network import MLP, conv_net
 from .optimizers import OPTIMIZERS
 from .training import DivergenceError, Trainer
-from .checks import as_array, check_dtype, check_sample_weight
+from .checks import check_dtype, check_sample_weight
 
 #: scikit-learn's activation names and ours ("logistic" is our "sigmoid").
 ACTIVATIONS = {"relu": "relu", "logistic": "sigmoid", "tanh": "tanh", "identity": "identity"}
@@ -860,7 +859,7 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
 
     def _outputs(self, scores):
         """The network's scores as predictions: exp of them for the Poisson loss (its log link), else as they are."""
-        return np.exp(scores) if isinstance(self.model_.loss_layer, PoissonDeviance) else scores
+        return self.model_.loss_layer.predictions(scores)
 
 
 def _real_targets(y):

@@ -10,10 +10,10 @@ from .checks import check_bool, check_number, check_seed
 from .conv import Convolution, Flatten, Pooling
 from .functions import sigmoid
 from .layer import BookName, Layer, as_input, check_backward
-from .losses import MeanSquaredError, PoissonDeviance, SigmoidCrossEntropy, SoftmaxCrossEntropy
+from .losses import Loss, MeanSquaredError, PoissonDeviance, SigmoidCrossEntropy, SoftmaxCrossEntropy
 
 __all__ = ["Layer", "Affine", "ReLU", "Sigmoid", "Tanh", "Identity", "Dropout", "BatchNormalization",
-           "SoftmaxCrossEntropy", "MeanSquaredError", "SigmoidCrossEntropy", "PoissonDeviance",
+           "Loss", "SoftmaxCrossEntropy", "MeanSquaredError", "SigmoidCrossEntropy", "PoissonDeviance",
            "Convolution", "Pooling", "Flatten"]
 
 

@@ -7,9 +7,9 @@ import numpy as np
 
 from . import engine, functions
 from .trace import summary
-from .checks import (as_labels, check_bool, check_layers, check_number, check_sample_weight, check_weights,
+from .checks import (check_bool, check_layers, check_number, check_sample_weight, check_weights,
                      finite_loss, finite_scores, network_input)
-from .layers import Affine, Convolution, MeanSquaredError, PoissonDeviance, SoftmaxCrossEntropy
+from .layers import Affine, Convolution, SoftmaxCrossEntropy
 
 
 def _numbered(names):
@@ -170,15 +170,15 @@ class Sequential:
     def predict_proba(self, x):
         """Probabilities from the scores as the loss layer reads them: softmax(predict(x)) (N, C) for
         SoftmaxCrossEntropy, sigmoid of each output for SigmoidCrossEntropy."""
-        if isinstance(self.loss_layer, (MeanSquaredError, PoissonDeviance)):
+        if self.loss_layer.probabilities is None:
             raise TypeError(f"predict_proba needs a classification loss; this network is a regression "
                             f"({type(self.loss_layer).__name__}): use predict")
-        probabilities = getattr(self.loss_layer, "probabilities", functions.softmax)
-        return probabilities(self.predict(x))
+        return self.loss_layer.probabilities(self.predict(x))
 
     def loss(self, x, t, train=True, sample_weight=None):
         """Mean loss of the batch (weighted by sample_weight (N,) if given) plus the weight-decay term."""
         x = self.check_input(x)
+        t = self.check_targets(t, x.shape[0])
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, x.shape[0], self.dtype)
         return self.loss_and_scores(x, t, train, sample_weight)[0]
@@ -189,10 +189,7 @@ class Sequential:
         What `fit` calls once per batch; `backward()` then backpropagates from it.
         """
         scores = self.forward(x, train)
-        if sample_weight is None:  # custom loss layers need not know about weights
-            loss = self.loss_layer.forward(scores, t)
-        else:
-            loss = self.loss_layer.forward(scores, t, sample_weight)
+        loss = self.loss_layer.forward(scores, t, sample_weight, check=False)  # t was checked at the door
         if self.weight_decay_per_sample:
             self._decay_divisor = float(x.shape[0] if sample_weight is None else sample_weight.sum())
         return loss + self.decay_loss(), scores
@@ -249,7 +246,8 @@ class Sequential:
 
     def gradient(self, x, t):
         """Gradients of loss(x, t) by backpropagation: a new dict with the keys of `params`."""
-        self.loss_and_scores(self.check_input(x), t, train=True)
+        x = self.check_input(x)
+        self.loss_and_scores(x, self.check_targets(t, x.shape[0]), train=True)
         self.backward()
         return {key: value.copy() for key, value in self.grads.items()}
 
@@ -257,6 +255,7 @@ class Sequential:
         """f() = loss(x, t) in training mode with the same dropout masks and batch statistics on every
         call (generators and buffers are put back first), as central differences need; f.restore()."""
         x = self.check_input(x)
+        t = self.check_targets(t, x.shape[0])
         generators = {id(layer.rng): layer.rng for layer in self.layers if hasattr(layer, "rng")}
         rng_states = {key: rng.bit_generator.state for key, rng in generators.items()}
         buffers = {"buffers": self.get_weights()["buffers"]}
@@ -282,15 +281,12 @@ class Sequential:
         return grads
 
     def check_targets(self, t, n_samples, name="t"):
-        """t checked by the loss layer (class labels (N,) when it has no check_targets of its own)."""
-        check = getattr(self.loss_layer, "check_targets", None)
-        if check is None:
-            return as_labels(t, n_samples, self.output_size, name=name)
-        return check(t, n_samples, self.output_size, name=name, dtype=self.dtype)
+        """t checked by the loss layer (Loss.check_targets), in the form its forward takes."""
+        return self.loss_layer.check_targets(t, n_samples, self.output_size, name=name, dtype=self.dtype)
 
     def correct(self, scores, t):
         """Correct predictions among scores (N, C) for targets t, or None when the loss has no accuracy."""
-        return getattr(self.loss_layer, "correct", SoftmaxCrossEntropy.correct)(scores, t)
+        return self.loss_layer.correct(scores, t)
 
     def evaluate(self, x, t, batch_size=None):
         """(mean loss, accuracy) on (x, t) in inference mode, `batch_size` samples at a time (None: what fits
@@ -306,7 +302,7 @@ class Sequential:
             for start in range(0, n, batch_size):
                 xb, tb = x[start:start + batch_size], targets[start:start + batch_size]
                 scores = self.forward(xb, train=False)
-                loss = finite_loss(self.loss_layer.forward(scores, tb), scores, start)
+                loss = finite_loss(self.loss_layer.forward(scores, tb, check=False), scores, start)
                 total_loss += loss * xb.shape[0]
                 batch = self.correct(scores, tb)
                 correct = None if batch is None else correct + batch

@@ -103,9 +103,9 @@ class Trainer:
             np.empty((min(self.batch_size, n),) + self.x.shape[1:], dtype=self.x.dtype)
         self.doctor = None
         if check_bool(doctor, "doctor"):
-            uniform = getattr(getattr(model, "loss_layer", None), "uniform_loss", None)
-            outputs = getattr(model, "output_size", None)
-            self.doctor = Doctor(uniform(outputs) if uniform and outputs else None, chance_accuracy(self.t))
+            loss, outputs = getattr(model, "loss_layer", None), getattr(model, "output_size", None)  # (own models)
+            self.doctor = Doctor(loss.uniform_loss(outputs) if loss is not None and outputs else None,
+                                 chance_accuracy(self.t))
 
     @property
     def batches_per_epoch(self):
