@@ -64,8 +64,10 @@ def load_fused_kernels():
     import numpy as np
 
     from framework import engine
+    from framework.optimizers import Adam
     for dtype in (np.float32, np.float64):
-        engine.fused_adam(*[np.ones(engine.FUSED_MIN_SIZE, dtype) for _ in range(4)], 0.9, 0.999, 1e-8, 1e-3)
+        ones = np.ones(engine.FUSED_MIN_SIZE, dtype)
+        Adam().update({"W": ones}, {"W": ones.copy()})
 
 
 def worker(peer, jobs):

@@ -124,7 +124,6 @@ def run_book(x, t, steps, rng, book):
 
 def run_layers(x, t, steps, rng):
     """Our time per layer and direction, and the matmul floor."""
-    import numpy as np
 
     from framework.optimizers import Adam
     model, optimizer = our_model(), Adam(lr=1e-3)

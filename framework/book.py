@@ -279,7 +279,7 @@ class Adam(_NumberParams, optimizers.Adam):
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
         super().__init__(lr, beta1, beta2, eps=1e-7)
 
-    def _step(self, param, grad, scratch, m, v):
+    def _step(self, param, grad, m, v):
         lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.t) / (1.0 - self.beta1 ** self.t)
         m += (1 - self.beta1) * (grad - m)
         v += (1 - self.beta2) * (grad ** 2 - v)

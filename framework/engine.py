@@ -7,12 +7,11 @@ the book writes it. The engine adds, without changing a single number:
   over one buffer instead of a dozen per array; `packed(arrays)` gives that buffer back while the
   layers still hold its views, and None once someone replaced an array by hand.
 - `step_groups(optimizer, params, grads)`: what an optimizer's rule runs over, as `Step`s (the
-  parameter, its gradient, a reused scratch array and the state arrays), one over whole buffers
+  parameter, its gradient and the state arrays), one over whole buffers
   for a packed network (made once and kept, checked every step), one per key otherwise.
-- `fused_adam`: Adam as one compiled pass (numba, the `fast` extra) for large buffers.
+- `compiled_step`: a rule as one compiled pass (Adam's; numba, the `fast` extra) for large buffers.
 - `flush_subnormals`: every FLUSH_EVERY steps, optimizer state that has decayed below its dtype's
-  smallest normal number is set to 0 (the one rule here that touches numbers, below 1e-37).
-- `ones` and `row_starts`: small read-only arrays that every batch of one size needs.
+  smallest normal number is set to 0 after the step (the one rule here that touches numbers, below 1e-37).
 - `blas_threads(model, batch_size)`: the BLAS threads a training or prediction call runs on, chosen
   from the size of its products (one thread for small networks), the process's setting given back after.
 What each buys is measured in benchmarks/results/ (ab.md, compare.md).
@@ -29,33 +28,6 @@ import numpy as np
 
 from .checks import check_threads
 from .im2col import conv_output_size
-
-# -- constant caches ---------------------------------------------------------------------------------
-_CONSTANTS = {}
-_MAX_CONSTANTS = 64  # a run uses two or three batch sizes; a sweep over sizes must not pile up arrays
-
-
-def _constant(key, make, *args):
-    """The read-only array make(*args), made once per key."""
-    array = _CONSTANTS.get(key)
-    if array is None:
-        if len(_CONSTANTS) >= _MAX_CONSTANTS:
-            _CONSTANTS.clear()
-        array = _CONSTANTS[key] = make(*args)
-        array.setflags(write=False)
-    return array
-
-
-def ones(n, dtype):
-    """A cached, read-only vector of n ones: `ones(N) @ dout` sums rows with BLAS."""
-    return _constant(("ones", n, dtype), np.ones, n, dtype)
-
-
-def row_starts(n, num_classes):
-    """Cached [0, C, 2C, ...]: where each row of a C-contiguous (n, C) array starts in its flat view,
-    so that a.ravel()[row_starts + t] is a[arange(n), t] without building the index pair."""
-    return _constant(("row_starts", n, num_classes), np.arange, 0, n * num_classes, num_classes)
-
 
 # -- one buffer behind many arrays -------------------------------------------------------------------
 class FlatParameters:
@@ -129,11 +101,10 @@ def packed(arrays):
 
 # -- what an optimizer step runs over ----------------------------------------------------------------
 class Step(NamedTuple):
-    """One call of an optimizer's rule: `param` updated in place from `grad`, with `scratch` (a work
-    array shaped like param, reused by every step) and the optimizer's `state` arrays for it."""
+    """One call of an optimizer's rule: `param` updated in place from `grad`, with the optimizer's
+    `state` arrays for it."""
     param: np.ndarray
     grad: np.ndarray
-    scratch: np.ndarray
     state: tuple
 
 
@@ -152,8 +123,7 @@ def step_groups(optimizer, params, grads):
     steps = _packed_steps(optimizer, params, grads)
     if steps is not None:
         return steps
-    return [Step(param, grad, _scratch(optimizer, param), state_for(optimizer, key, param))
-            for key, param, grad in parameter_groups(params, grads)]
+    return [Step(param, grad, state_for(optimizer, key, param)) for key, param, grad in parameter_groups(params, grads)]
 
 
 def _packed_steps(optimizer, params, grads):
@@ -180,7 +150,7 @@ def _plan(optimizer, flat_params, flat_grads, stores):
                                      for key in flat_params.views})
         size = flat_params.buffer.size
         parts = tuple(state_flat.buffer[i * size:(i + 1) * size] for i in range(len(stores)))
-    step = Step(flat_params.buffer, flat_grads.buffer, np.empty_like(flat_params.buffer), parts)
+    step = Step(flat_params.buffer, flat_grads.buffer, parts)
     return _PackedPlan([step], flat_params.buffer, flat_grads.buffer, stores, state_flat)
 
 
@@ -195,18 +165,9 @@ def state_for(optimizer, key, param):
     return tuple(states)
 
 
-def _scratch(optimizer, like):
-    """A work array shaped like `like`, kept on the optimizer and reused by every step."""
-    store = optimizer.__dict__.setdefault("_scratch", {})
-    key = (like.shape, like.dtype)
-    if key not in store:
-        store[key] = np.empty_like(like)
-    return store[key]
-
-
 def forget(optimizer):
-    """Drop the optimizer's work arrays and kept plan (they are remade on the next step): for pickling."""
-    return {**optimizer.__dict__, "_scratch": {}, "_plan": None}
+    """Drop the optimizer's kept plan (it is remade on the next step): for pickling."""
+    return {**optimizer.__dict__, "_plan": None}
 
 
 def parameter_groups(params, grads):
@@ -247,13 +208,13 @@ def flush_due(optimizer):
     return optimizer.t % FLUSH_EVERY == 0
 
 
-def flush_subnormals(optimizer, scratch, *states):
-    """When this step of `optimizer` flushes (flush_due), entries of each state array below its dtype's
-    smallest normal number in magnitude set to +0.0, in place; `scratch` is a work array shaped like them."""
+def flush_subnormals(optimizer, steps):
+    """After a step of `optimizer` that flushes (flush_due), every entry of the steps' state arrays
+    below its dtype's smallest normal number in magnitude set to +0.0, in place."""
     if flush_due(optimizer):
-        for state in states:
-            np.abs(state, out=scratch)
-            np.copyto(state, 0, where=scratch < np.finfo(state.dtype).tiny)
+        for step in steps:
+            for state in step.state:
+                np.copyto(state, 0, where=np.abs(state) < np.finfo(state.dtype).tiny)
 
 
 # -- Adam as one compiled pass -----------------------------------------------------------------------
@@ -277,37 +238,36 @@ def _adam_kernel():
 
 
 def _compile_adam(numba):
-    # The NumPy rule's operations on the same dtype in the same order, without fast-math: the same
-    # numbers bit for bit. error_model="numpy" drops per-element zero-division checks.
-    # With flush, entries below tiny become m_i - m_i = +0.0, as flush_subnormals writes them.
+    # The NumPy rule's operations (optimizers.Adam._step, AdamW's decay first) on the same dtype in
+    # the same order, without fast-math: the same numbers bit for bit. error_model="numpy" drops
+    # per-element zero-division checks.
     @numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
-    def adam(param, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, eps, step, flush, tiny):
+    def adam(param, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, eps, step_size, root_c2, decay):
         for i in range(param.size):
-            m_i = m[i] * beta1 + grad[i] * one_minus_beta1
-            v_i = v[i] * beta2 + (grad[i] * grad[i]) * one_minus_beta2
-            if flush:
-                if abs(m_i) < tiny:
-                    m_i = m_i - m_i
-                if v_i < tiny:
-                    v_i = v_i - v_i
+            m_i = m[i] * beta1 + one_minus_beta1 * grad[i]
+            v_i = v[i] * beta2 + one_minus_beta2 * (grad[i] * grad[i])
             m[i] = m_i
             v[i] = v_i
-            param[i] -= m_i / (math.sqrt(v_i) + eps) * step
+            p = param[i] * decay
+            param[i] = p - (step_size * m_i) / (math.sqrt(v_i) / root_c2 + eps)
     return adam
 
 
-def fused_adam(param, grad, m, v, beta1, beta2, eps, step, flush=False):
-    """One Adam step in one compiled pass (m, v, param updated in place), or False when the arrays are
-    small or numba is not available. eps and step already carry the bias corrections (optimizers.Adam);
-    flush: set m and v entries below the smallest normal number to 0 first (flush_subnormals)."""
-    if param.size < FUSED_MIN_SIZE or not all(a.flags.c_contiguous for a in (param, grad, m, v)):
+def compiled_step(kernel, optimizer, param, grad, state):
+    """Run `optimizer`'s rule on one Step through the compiled `kernel` ("adam": optimizers.COMPILED), or
+    return False when the arrays are small or strided, or numba is not available."""
+    if kernel != "adam" or param.size < FUSED_MIN_SIZE \
+            or not all(a.flags.c_contiguous for a in (param, grad, *state)):
         return False
     kernel = _adam_kernel()
     if kernel is None:
         return False
+    m, v = state
+    step_size, root_c2 = optimizer.corrections()
     scalar = param.dtype.type  # float32 arrays get float32 scalars, as NumPy treats Python floats
-    kernel(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), scalar(beta1), scalar(1 - beta1),
-           scalar(beta2), scalar(1 - beta2), scalar(eps), scalar(step), bool(flush), scalar(np.finfo(scalar).tiny))
+    kernel(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), scalar(optimizer.beta1),
+           scalar(1 - optimizer.beta1), scalar(optimizer.beta2), scalar(1 - optimizer.beta2), scalar(optimizer.eps),
+           scalar(step_size), scalar(root_c2), scalar(optimizer.decay_factor()))
     return True
 
 

@@ -78,16 +78,13 @@ class _ScikitLearnSGD(optimizers.Optimizer):
         super().__init__(lr)
         self.momentum, self.nesterov = momentum, nesterov
 
-    def _step(self, param, grad, scratch, v):
+    def _step(self, param, grad, v):
         v *= self.momentum
-        v -= np.multiply(grad, self.lr, out=scratch)
-        engine.flush_subnormals(self, scratch, v)
-        if not self.nesterov:
+        v -= self.lr * grad
+        if self.nesterov:
+            param += self.momentum * v - self.lr * grad
+        else:
             param += v
-            return
-        np.multiply(v, self.momentum, out=scratch)
-        scratch -= grad * self.lr
-        param += scratch
 
 
 class _ScikitLearnAdam(optimizers.Adam):
@@ -96,9 +93,9 @@ class _ScikitLearnAdam(optimizers.Adam):
 
     learning_rate = property(lambda self: self.lr, doc="The current rate under scikit-learn's name.")
 
-    def _eps_and_step(self):
-        c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
-        return self.eps, self.lr * math.sqrt(c2) / c1
+    def corrections(self):
+        """(lr * sqrt(c2) / c1, 1): both corrections in the step size, eps added to sqrt(v) as it is."""
+        return self.lr * math.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t), 1.0
 
 
 def _stochastic(estimator):

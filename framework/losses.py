@@ -5,7 +5,6 @@ the base class `Loss`; the networks, the trainer, the CLI and checkpoints use on
 """
 import numpy as np
 
-from . import engine
 from .checks import as_array, as_labels
 from .functions import sigmoid, softmax
 from .layer import Layer, check_backward
@@ -93,16 +92,13 @@ class SoftmaxCrossEntropy(Loss):
     def forward(self, x, t, sample_weight=None, check=True):
         n, num_classes = x.shape
         self.t = as_labels(t, n, num_classes, name="t") if check else t
-        row_starts = engine.row_starts(n, num_classes)
-        self.target = row_starts + self.t  # flat positions of the entries [n, t_n]
         # log_softmax and softmax from one exp: shifted = x - max, y = e / sum(e),
         # log y[t] = shifted[t] - log(sum(e)).
-        row_max = x.ravel()[row_starts + x.argmax(axis=1)]  # x.max(axis=1), read at each row's argmax
-        shifted = x - row_max[:, None]
+        shifted = x - x.max(axis=1, keepdims=True)
         e = np.exp(shifted)
-        total = e @ engine.ones(num_classes, e.dtype)  # the row sums, through BLAS
-        self.y = np.divide(e, total[:, None], out=e)
-        picked = shifted.ravel()[self.target] - np.log(total)
+        total = e.sum(axis=1)
+        self.y = e / total[:, None]
+        picked = shifted[np.arange(n), self.t] - np.log(total)
         self.sample_weight = sample_weight
         return -_mean(picked, sample_weight)
 
@@ -110,7 +106,7 @@ class SoftmaxCrossEntropy(Loss):
         check_backward(self, "y")
         n = len(self.t)
         dx = self.y.copy()
-        dx.ravel()[self.target] -= 1  # dx[arange(n), t] -= 1 (a copy is contiguous: ravel() is a view)
+        dx[np.arange(n), self.t] -= 1
         if self.sample_weight is None:
             dx *= dout / n
         else:
@@ -138,7 +134,7 @@ class SoftmaxWithLoss(SoftmaxCrossEntropy):
         if t.ndim == 2 and t.shape[1] == 1 and np.shape(x)[-1] != 1:
             t = t.ravel()  # the book's column of labels
         super().forward(x, t, sample_weight, check)  # softmax (self.y) and the target positions, for backward
-        self.loss = -_mean(np.log(self.y.ravel()[self.target] + 1e-7), sample_weight)
+        self.loss = -_mean(np.log(self.y[np.arange(len(self.y)), self.t] + 1e-7), sample_weight)
         return self.loss
 
 

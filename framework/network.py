@@ -8,7 +8,6 @@ import copy
 
 import numpy as np
 
-from . import engine
 from .checks import conv_net_arguments, deep_convnet_arguments, mlp_arguments, simple_convnet_arguments
 from .im2col import check_window, conv_output_size
 from .layers import (Affine, BatchNormalization, Convolution, Dropout, Flatten, Identity, MeanSquaredError,
@@ -44,9 +43,8 @@ class _BuiltNetwork(Sequential):
     """A network built from its constructor's arguments, which `config` gives back (JSON-ready)."""
 
     def __init__(self, layers, arguments, input_shape=None, **kwargs):
-        super().__init__(layers, **kwargs)
+        super().__init__(layers, own_arrays=True, **kwargs)
         self._arguments, self.input_shape = arguments, input_shape
-        engine.pack(self.params)  # it made these arrays itself, so nobody holds them: one buffer for all
 
     @property
     def config(self):
@@ -173,7 +171,6 @@ def conv_net(input_shape, filters=(32, 32), kernel_size=3, hidden_size=100, outp
     features = channels * height * width
     layers += [Flatten(), _affine(rng, features, hidden_size, "he", dtype), ReLU(),
                _affine(rng, hidden_size, output_size, "he", dtype)]
-    model = Sequential(layers, loss=LOSSES[loss]())
+    model = Sequential(layers, loss=LOSSES[loss](), own_arrays=True)
     model.input_shape = tuple(shape)
-    engine.pack(model.params)
     return model

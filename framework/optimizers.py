@@ -5,10 +5,13 @@ State (velocity, moments) is made per key on the first update. The rules and def
 torch.optim's, so a run can be checked step by step against PyTorch; each docstring says where the
 book differs. `lr` may be changed between steps (a schedule does). `clip_norm`: when the global norm
 of all gradients, sqrt(sum_k ||dW_k||^2), exceeds it, they are scaled by clip_norm / (norm + 1e-6)
-(torch.nn.utils.clip_grad_norm_). Each rule is written once, `_step(param, grad, scratch, *state)`,
-in place with a work array `scratch`; which arrays it runs over is the engine's business
-(framework.engine.step_groups). One departure from PyTorch: every 16 steps, state below the
-smallest normal float (1.2e-38 in float32) is set to 0 (it would move a weight by less than lr * 1e-29).
+(torch.nn.utils.clip_grad_norm_).
+
+Each rule is its docstring's formula, `_step(param, grad, *state)`, on arrays updated in place. The
+base class's `update` holds the machinery (framework.engine), so that no rule knows of it: which
+arrays a step runs over (one buffer for a packed network), the compiled kernel where one applies
+(Adam's, the same numbers), and one departure from PyTorch: every 16 steps, state below the smallest
+normal float (1.2e-38 in float32) is set to 0 (it would move a weight by less than lr * 1e-29).
 """
 import inspect
 import math
@@ -36,14 +39,18 @@ class Optimizer:
             setattr(self, name, {})
 
     def update(self, params, grads):
-        """One step for every key of params, in place."""
+        """One step for every key of params, in place: the rule (`_step`) on what the engine says to run
+        over, compiled where a kernel applies; then, when due, subnormal state set to 0."""
         steps = engine.step_groups(self, params, grads)
         self.t += 1
-        scale = 1.0 if self.clip_norm is None else self._clip_scale([step.grad for step in steps])
-        for param, grad, scratch, state in steps:
+        scale = 1.0 if self.clip_norm is None else self._clip_scale([grad for _, grad, _ in steps])
+        kernel = COMPILED.get(type(self)._step)  # only a rule exactly as compiled: a subclass's own _step is not
+        for param, grad, state in steps:
             if scale != 1.0:
                 grad = grad * param.dtype.type(scale)
-            self._step(param, grad, scratch, *state)
+            if kernel is None or not engine.compiled_step(kernel, self, param, grad, state):
+                self._step(param, grad, *state)
+        engine.flush_subnormals(self, steps)
 
     def _clip_scale(self, grads):
         """clip_norm / (norm + 1e-6) when the global norm of `grads` exceeds clip_norm, else 1."""
@@ -51,10 +58,10 @@ class Optimizer:
         return self.clip_norm / (norm + 1e-6) if norm > self.clip_norm else 1.0
 
     def __getstate__(self):
-        return engine.forget(self)  # work arrays are remade after unpickling; the state dicts hold the numbers
+        return engine.forget(self)  # the kept plan is remade after unpickling; the state dicts hold the numbers
 
-    def _step(self, param, grad, scratch, *state):
-        """One step on `param` in place; `scratch` is a work array shaped like it."""
+    def _step(self, param, grad, *state):
+        """One step on `param` in place, from its gradient and its state arrays (updated in place)."""
         raise NotImplementedError
 
     def hyperparameters(self):
@@ -74,8 +81,8 @@ class SGD(Optimizer):
     def __init__(self, lr=1e-3, clip_norm=None):
         super().__init__(lr, clip_norm)
 
-    def _step(self, param, grad, scratch):
-        param -= np.multiply(grad, self.lr, out=scratch)
+    def _step(self, param, grad):
+        param -= self.lr * grad
 
 
 class Momentum(Optimizer):
@@ -88,37 +95,20 @@ class Momentum(Optimizer):
         super().__init__(lr, clip_norm)
         self.momentum = check_number(momentum, "momentum", low=0, high=1)
 
-    def _step(self, param, grad, scratch, v):
-        self._decay(v, grad, scratch)
-        param -= np.multiply(v, self.lr, out=scratch)
-
-    def _decay(self, v, grad, scratch):
-        """v <- momentum * v + dW in place (and, when due, v's subnormal entries set to 0)."""
+    def _step(self, param, grad, v):
         v *= self.momentum
         v += grad
-        engine.flush_subnormals(self, scratch, v)
+        param -= self.lr * v
 
 
 class Nesterov(Momentum):
     """v <- momentum * v + dW;  W <- W - lr * (dW + momentum * v)  (torch.optim.SGD, nesterov=True). The book's
     (W += momentum**2 * v - (1 + momentum) * lr * dW after its own v update) is the same for its sign of v."""
 
-    def _step(self, param, grad, scratch, v):
-        self._decay(v, grad, scratch)
-        np.multiply(v, self.momentum, out=scratch)
-        scratch += grad
-        scratch *= self.lr
-        param -= scratch
-
-
-def _step_by_root(param, direction, h, scratch, lr, eps):
-    """W <- W - lr * direction / (sqrt(h) + eps) in place: AdaGrad's and RMSprop's step (direction dW)
-    and Adam's (direction m, with its corrections folded into lr and eps)."""
-    np.sqrt(h, out=scratch)
-    scratch += eps
-    np.divide(direction, scratch, out=scratch)
-    scratch *= lr
-    param -= scratch
+    def _step(self, param, grad, v):
+        v *= self.momentum
+        v += grad
+        param -= self.lr * (grad + self.momentum * v)
 
 
 class AdaGrad(Optimizer):
@@ -131,9 +121,9 @@ class AdaGrad(Optimizer):
         super().__init__(lr, clip_norm)
         self.eps = check_number(eps, "eps", low=0)
 
-    def _step(self, param, grad, scratch, h):
-        h += np.multiply(grad, grad, out=scratch)
-        _step_by_root(param, grad, h, scratch, self.lr, self.eps)
+    def _step(self, param, grad, h):
+        h += grad * grad
+        param -= self.lr * grad / (np.sqrt(h) + self.eps)
 
 
 class RMSprop(Optimizer):
@@ -148,20 +138,17 @@ class RMSprop(Optimizer):
         self.alpha = check_number(alpha, "alpha", low=0, high=1)
         self.eps = check_number(eps, "eps", low=0)
 
-    def _step(self, param, grad, scratch, h):
-        np.multiply(grad, grad, out=scratch)
-        scratch *= 1 - self.alpha
+    def _step(self, param, grad, h):
         h *= self.alpha
-        h += scratch
-        engine.flush_subnormals(self, scratch, h)
-        _step_by_root(param, grad, h, scratch, self.lr, self.eps)
+        h += (1 - self.alpha) * (grad * grad)
+        param -= self.lr * grad / (np.sqrt(h) + self.eps)
 
 
 class Adam(Optimizer):
     """Adam (torch.optim.Adam), with the step count t starting at 1:
 
     m <- beta1 * m + (1 - beta1) * dW;  v <- beta2 * v + (1 - beta2) * dW**2
-    W <- W - lr * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps)
+    W <- W - (lr / (1 - beta1**t)) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
 
     The book folds both corrections into lr and adds eps (1e-7) to sqrt(v) before correcting it.
     """
@@ -175,30 +162,27 @@ class Adam(Optimizer):
         self.beta2 = check_number(beta2, "beta2", low=0, high=1, high_open=True)
         self.eps = check_number(eps, "eps", low=0)
 
-    def _eps_and_step(self):
-        """sqrt(v / c2) + eps = (sqrt(v) + eps * sqrt(c2)) / sqrt(c2): the corrections c1 = 1 - beta1**t,
-        c2 = 1 - beta2**t become two scalars, W <- W - step * m / (sqrt(v) + eps)."""
-        c1, c2 = 1 - self.beta1 ** self.t, 1 - self.beta2 ** self.t
-        return self.eps * math.sqrt(c2), self.lr * math.sqrt(c2) / c1
+    def corrections(self):
+        """(lr / (1 - beta1**t), sqrt(1 - beta2**t)): the step size and the root of v's correction."""
+        return self.lr / (1 - self.beta1 ** self.t), math.sqrt(1 - self.beta2 ** self.t)
 
-    def _step(self, param, grad, scratch, m, v):
-        eps, step = self._eps_and_step()
-        if engine.fused_adam(param, grad, m, v, self.beta1, self.beta2, eps, step, engine.flush_due(self)):
-            return  # the same arithmetic in one compiled pass (numba installed, large arrays)
+    def decay_factor(self):
+        """What W is multiplied by before the step: 1 (AdamW decays it)."""
+        return 1.0
+
+    def _step(self, param, grad, m, v):
+        step_size, root_c2 = self.corrections()
         m *= self.beta1
-        m += np.multiply(grad, 1 - self.beta1, out=scratch)
-        np.multiply(grad, grad, out=scratch)
-        scratch *= 1 - self.beta2
+        m += (1 - self.beta1) * grad
         v *= self.beta2
-        v += scratch
-        engine.flush_subnormals(self, scratch, m, v)
-        _step_by_root(param, m, v, scratch, step, eps)
+        v += (1 - self.beta2) * (grad * grad)
+        param -= step_size * m / (np.sqrt(v) / root_c2 + self.eps)
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (torch.optim.AdamW, weight_decay = 0.01):
 
-    W <- W - lr * weight_decay * W, then the Adam step. Unlike L2 in the loss, the decay is not
+    W <- W * (1 - lr * weight_decay), then the Adam step. Unlike L2 in the loss, the decay is not
     scaled by Adam's per-parameter step size. The book has no AdamW.
     """
 
@@ -206,10 +190,17 @@ class AdamW(Adam):
         super().__init__(lr, beta1, beta2, eps, clip_norm)
         self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
 
-    def _step(self, param, grad, scratch, m, v):
-        param *= 1 - self.lr * self.weight_decay
-        super()._step(param, grad, scratch, m, v)
+    def decay_factor(self):
+        return 1 - self.lr * self.weight_decay
 
+    def _step(self, param, grad, m, v):
+        param *= self.decay_factor()
+        super()._step(param, grad, m, v)
+
+
+#: The rules the engine has compiled (the same numbers in one pass over large buffers, numba installed):
+#: Adam's step, with its corrections() and decay_factor() (AdamW, scikit-learn's Adam) read by the kernel.
+COMPILED = {Adam._step: "adam", AdamW._step: "adam"}
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad,
               "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}

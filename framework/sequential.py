@@ -70,7 +70,7 @@ class Sequential:
     both are divided by the batch's size or weight sum (scikit-learn's `alpha`).
     """
 
-    def __init__(self, layers, loss=None, weight_decay=0.0, weight_decay_per_sample=False):
+    def __init__(self, layers, loss=None, weight_decay=0.0, weight_decay_per_sample=False, *, own_arrays=False):
         self.layers = check_layers(layers, loss)
         self.loss_layer = SoftmaxCrossEntropy() if loss is None else loss
         self.weight_decay = weight_decay
@@ -80,8 +80,12 @@ class Sequential:
         self.params = NamedArrays(self, "params")
         self.grads = NamedArrays(self, "grads")
         self._locations = {}
-        # Gradient arrays belong to the layers, not to the user: they can live in one buffer.
+        # Packed once, here: gradient arrays belong to the layers, not to the user, so they can live in one
+        # buffer; parameters too when the network made them itself (own_arrays: MLP, conv_net, ...), as
+        # nobody else holds them (a user's own W passed to Affine stays that very array).
         engine.pack(self.grads)
+        if own_arrays:
+            engine.pack(self.params)
 
     @property
     def weight_decay(self):

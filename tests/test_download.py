@@ -96,4 +96,4 @@ def test_without_network_it_says_which_files_to_place_where(tmp_path, capsys):
     assert main(["download", "mnist", "--folder", str(tmp_path), "--mirror", "http://127.0.0.1:9/"]) == 1
     err = capsys.readouterr().err
     assert "could not download train-images-idx3-ubyte.gz from any mirror" in err
-    assert f"copy these four files" in err and str(tmp_path) in err and "f68b3c2dcbeaaa9fbdd348bbdeb94873" in err
+    assert "copy these four files" in err and str(tmp_path) in err and "f68b3c2dcbeaaa9fbdd348bbdeb94873" in err

@@ -31,12 +31,32 @@ def test_compiled_and_numpy_adam_agree_bit_for_bit(optimizer_class, dtype, monke
 
 
 def test_small_or_strided_arrays_and_a_missing_numba_fall_back(monkeypatch):
-    small = [np.ones(10) for _ in range(4)]
-    assert engine.fused_adam(*small, 0.9, 0.999, 1e-8, 1e-3) is False
+    optimizer = Adam()
+    optimizer.t = 1
+    small = [np.ones(10) for _ in range(2)]
+    assert engine.compiled_step("adam", optimizer, *small, (np.ones(10), np.ones(10))) is False
     strided = [np.ones(2 * engine.FUSED_MIN_SIZE)[::2] for _ in range(4)]
-    assert engine.fused_adam(*strided, 0.9, 0.999, 1e-8, 1e-3) is False
+    assert engine.compiled_step("adam", optimizer, *strided[:2], tuple(strided[2:])) is False
     monkeypatch.setattr(engine, "_KERNELS", [])
     monkeypatch.setenv("FRAMEWORK_NO_NUMBA", "1")
     big = [np.ones(engine.FUSED_MIN_SIZE) for _ in range(4)]
-    assert engine.fused_adam(*big, 0.9, 0.999, 1e-8, 1e-3) is False
+    assert engine.compiled_step("adam", optimizer, *big[:2], tuple(big[2:])) is False
     np.testing.assert_array_equal(big[0], 1.0)  # nothing was touched
+
+
+def test_only_a_rule_exactly_as_compiled_takes_the_kernel(monkeypatch):
+    """A subclass with its own _step (the book's Adam, a user's) runs its own formula, never the kernel."""
+    from framework import book
+    from framework.optimizers import COMPILED
+    assert COMPILED.get(book.Adam._step) is None and COMPILED[Adam._step] == "adam"
+    calls = []
+    monkeypatch.setattr(engine, "compiled_step", lambda *args: calls.append(args[0]) or False)
+
+    class Mine(Adam):
+        def _step(self, param, grad, m, v):
+            param -= grad
+    params = {"W": np.ones(4)}
+    Mine().update(params, {"W": np.ones(4)})
+    np.testing.assert_array_equal(params["W"], 0.0)
+    Adam().update(params, {"W": np.ones(4)})
+    assert calls == ["adam"]

@@ -320,8 +320,9 @@ def test_a_warm_started_fit_that_stops_at_max_iter_warns_as_scikit_learn(iris):
     lambda **kw: framework.ConvNetClassifier(filters=(8,), hidden_layer_sizes=(32,), max_iter=100, **kw),
     lambda **kw: framework.MLPClassifier(max_iter=20, **kw),
     lambda **kw: framework.MLPRegressor(max_iter=100, **kw)], ids=["ConvNetClassifier", "MLPClassifier", "MLPRegressor"])
-@pytest.mark.parametrize("settings", [{}, {"solver": "lbfgs"}, {"early_stopping": True}],
-                         ids=["adam", "lbfgs", "early_stopping"])
+@pytest.mark.parametrize("settings", [{}, pytest.param({"solver": "lbfgs"}, marks=pytest.mark.slow),
+                                      pytest.param({"early_stopping": True}, marks=pytest.mark.slow)],
+                         ids=["adam", "lbfgs", "early_stopping"])  # (the other solvers' sweeps: a minute, in CI)
 def test_scikit_learns_estimator_checks_pass_for_every_estimator(make, settings):
     """ConvNetClassifier too: without image_shape it takes a square image where one fits, else a row of pixels.
     With early_stopping the checks' 10-sample fits train (the held-out set grows to the fewest a score needs),

@@ -252,3 +252,32 @@ def test_fit_takes_scipy_sparse_rows_and_gives_the_dense_run():
                           (sparse.csr_matrix(np.ones((2, 3))), "x must have 64 features per sample")):
         with pytest.raises(ValueError, match=message):
             fit(model, Adam(), data, np.zeros(data.shape[0], dtype=int), epochs=1, progress=0)
+
+
+def test_one_fit_checks_its_data_at_the_door_and_never_per_batch(monkeypatch):
+    """The labels and inputs are checked when fit and the Trainer take them; the batches of every epoch
+    go through unchecked (a count that grew with epochs or batches would be a check creeping back)."""
+    import framework.losses as losses
+    import framework.sequential as sequential
+    from framework.optimizers import Adam
+    counts = {}
+
+    def counting(module, name):
+        original = getattr(module, name)
+
+        def counted(*args, **kwargs):
+            counts[name] = counts.get(name, 0) + 1
+            return original(*args, **kwargs)
+        monkeypatch.setattr(module, name, counted)
+    counting(losses, "as_labels")
+    counting(losses, "as_array")
+    counting(sequential, "network_input")
+    rng = np.random.default_rng(0)
+    x, t = rng.random((200, 8)), rng.integers(0, 3, 200)
+    seen = []
+    for epochs, batch_size in ((1, 100), (3, 10)):
+        counts.clear()
+        fit(MLP(8, [5], 3, seed=0), Adam(), x, t, epochs=epochs, batch_size=batch_size, progress=0)
+        seen.append(dict(counts))
+    assert seen[0] == seen[1], seen  # 2 batches or 60: the same checks
+    assert seen[0] == {"as_labels": 2, "network_input": 1}  # t by fit and by the Trainer (for its split), x once
