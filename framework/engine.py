@@ -242,14 +242,14 @@ def _compile_adam(numba):
     # the same order, without fast-math: the same numbers bit for bit. error_model="numpy" drops
     # per-element zero-division checks.
     @numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
-    def adam(param, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, eps, step_size, root_c2, decay):
+    def adam(param, grad, m, v, beta1, one_minus_beta1, beta2, one_minus_beta2, lr_t, eps_t, decay):
         for i in range(param.size):
             m_i = m[i] * beta1 + one_minus_beta1 * grad[i]
             v_i = v[i] * beta2 + one_minus_beta2 * (grad[i] * grad[i])
             m[i] = m_i
             v[i] = v_i
             p = param[i] * decay
-            param[i] = p - (step_size * m_i) / (math.sqrt(v_i) / root_c2 + eps)
+            param[i] = p - (lr_t * m_i) / (math.sqrt(v_i) + eps_t)
     return adam
 
 
@@ -263,11 +263,11 @@ def compiled_step(kernel, optimizer, param, grad, state):
     if kernel is None:
         return False
     m, v = state
-    step_size, root_c2 = optimizer.corrections()
+    lr_t, eps_t = optimizer.corrections()
     scalar = param.dtype.type  # float32 arrays get float32 scalars, as NumPy treats Python floats
     kernel(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1), scalar(optimizer.beta1),
-           scalar(1 - optimizer.beta1), scalar(optimizer.beta2), scalar(1 - optimizer.beta2), scalar(optimizer.eps),
-           scalar(step_size), scalar(root_c2), scalar(optimizer.decay_factor()))
+           scalar(1 - optimizer.beta1), scalar(optimizer.beta2), scalar(1 - optimizer.beta2), scalar(lr_t),
+           scalar(eps_t), scalar(optimizer.decay_factor()))
     return True
 
 

@@ -94,8 +94,8 @@ class _ScikitLearnAdam(optimizers.Adam):
     learning_rate = property(lambda self: self.lr, doc="The current rate under scikit-learn's name.")
 
     def corrections(self):
-        """(lr * sqrt(c2) / c1, 1): both corrections in the step size, eps added to sqrt(v) as it is."""
-        return self.lr * math.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t), 1.0
+        """(lr_t, eps): both corrections in the rate, eps added to sqrt(v) as it is."""
+        return self.lr * math.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t), self.eps
 
 
 def _stochastic(estimator):

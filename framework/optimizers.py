@@ -148,9 +148,10 @@ class Adam(Optimizer):
     """Adam (torch.optim.Adam), with the step count t starting at 1:
 
     m <- beta1 * m + (1 - beta1) * dW;  v <- beta2 * v + (1 - beta2) * dW**2
-    W <- W - (lr / (1 - beta1**t)) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    W <- W - lr * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps)
+       = W - lr_t * m / (sqrt(v) + eps_t),  lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t),  eps_t = eps * sqrt(1 - beta2**t)
 
-    The book folds both corrections into lr and adds eps (1e-7) to sqrt(v) before correcting it.
+    computed in the second form, as the book writes it (its lr_t); the book adds its eps (1e-7) where we add eps_t.
     """
 
     state_names = ("m", "v")
@@ -163,20 +164,21 @@ class Adam(Optimizer):
         self.eps = check_number(eps, "eps", low=0)
 
     def corrections(self):
-        """(lr / (1 - beta1**t), sqrt(1 - beta2**t)): the step size and the root of v's correction."""
-        return self.lr / (1 - self.beta1 ** self.t), math.sqrt(1 - self.beta2 ** self.t)
+        """(lr_t, eps_t): both bias corrections folded into the rate and eps."""
+        root_c2 = math.sqrt(1 - self.beta2 ** self.t)
+        return self.lr * root_c2 / (1 - self.beta1 ** self.t), self.eps * root_c2
 
     def decay_factor(self):
         """What W is multiplied by before the step: 1 (AdamW decays it)."""
         return 1.0
 
     def _step(self, param, grad, m, v):
-        step_size, root_c2 = self.corrections()
+        lr_t, eps_t = self.corrections()
         m *= self.beta1
         m += (1 - self.beta1) * grad
         v *= self.beta2
         v += (1 - self.beta2) * (grad * grad)
-        param -= step_size * m / (np.sqrt(v) / root_c2 + self.eps)
+        param -= lr_t * m / (np.sqrt(v) + eps_t)
 
 
 class AdamW(Adam):
