@@ -129,7 +129,7 @@ def test_layer_statistics_report_dead_relus_and_the_update_to_weight_ratio():
     assert set(good.activations["ReLU1"]) == {"mean", "std", "dead"} and "dead" not in good.activations["Affine1"]
     assert good.activations["ReLU1"]["dead"][-1] < 0.1 < 0.9 < bad.activations["ReLU1"]["dead"][-1]
     assert good.update_ratios["W1"][-1] < 1e-2 < 1e-1 < bad.update_ratios["W1"][0]  # then dead: no steps at all
-    assert bad.update_ratios["W1"][-1] == 0.0
+    assert bad.update_ratios["W1"][-1] < 1e-6  # then (almost) no unit is alive to move its weights
     assert len(good.update_ratios["b1"]) == 2 and all(r > 0 for r in good.update_ratios["b1"])
     table = bad.table()
     assert "update/weight" in table and "dead" in table and "%" in table.splitlines()[2]
