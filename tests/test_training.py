@@ -281,3 +281,32 @@ def test_one_fit_checks_its_data_at_the_door_and_never_per_batch(monkeypatch):
         seen.append(dict(counts))
     assert seen[0] == seen[1], seen  # 2 batches or 60: the same checks
     assert seen[0] == {"as_labels": 2, "network_input": 1}  # t by fit and by the Trainer (for its split), x once
+
+
+def test_a_training_batch_enters_the_engine_a_few_times_only():
+    """The rules and layers never call the engine; a batch enters it through the two doors only (the
+    optimizer's base class and Sequential): what to step over, the compiled kernel, the flush."""
+    import os
+    import sys
+
+    import framework.engine as engine
+    from framework.optimizers import Adam
+    from framework.training import Trainer
+    rng = np.random.default_rng(0)
+    x, t = rng.random((32, 64)), rng.integers(0, 10, 32)
+    trainer = Trainer(MLP(64, [100], 10, seed=0), Adam(), x, t, batch_size=32, progress=0, doctor=False)
+    trainer.train_step(x, t)  # the first step makes the optimizer's plan
+    engine_file = os.path.abspath(engine.__file__)
+    entries = []
+
+    def profile(frame, event, arg):
+        if event == "call" and os.path.abspath(frame.f_code.co_filename) == engine_file \
+                and os.path.abspath(frame.f_back.f_code.co_filename) != engine_file:
+            entries.append((os.path.basename(frame.f_back.f_code.co_filename), frame.f_code.co_name))
+    sys.setprofile(profile)
+    try:
+        trainer.train_step(x, t)
+    finally:
+        sys.setprofile(None)
+    assert 1 <= len(entries) <= 5, entries  # (at least the optimizer's plan: the profile does see calls)
+    assert {caller for caller, _ in entries} <= {"optimizers.py", "sequential.py"}, entries
