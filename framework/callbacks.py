@@ -274,7 +274,7 @@ class LayerStatistics(Callback):
             before, after = self._before[key], self.model.params[key]
             weight = float(np.sqrt(np.vdot(before, before)))
             if weight > 0:  # (biases start at 0: their first step has no ratio and is not counted)
-                step = after - before
+                step = np.subtract(after, before, out=before)  # the copy is refilled before the next step
                 total, count = self._ratios.get(key, (0.0, 0))
                 self._ratios[key] = (total + float(np.sqrt(np.vdot(step, step))) / weight, count + 1)
         self._batches += 1

@@ -864,9 +864,8 @@ def _real_targets(y):
     complex numbers and other objects refused naming y."""
     t = np.asarray(y)
     if t.dtype.kind == "O":  # numbers in a list of objects, as scikit-learn takes them
-        bad = next((v for v in t.ravel() if not _converts_to_float(v)), None)
-        if bad is not None or any(isinstance(v, (str, bytes)) for v in t.ravel()):
-            bad = bad if bad is not None else next(v for v in t.ravel() if isinstance(v, (str, bytes)))
+        bad = next((v for v in t.ravel() if isinstance(v, (str, bytes)) or not _converts_to_float(v)), None)
+        if bad is not None:
             raise TypeError(f"y must hold real numbers (a regression's targets), got {bad!r} among them")
         return t.astype(np.float64)
     if t.dtype.kind == "c":  # scikit-learn's words, which its estimator checks look for
